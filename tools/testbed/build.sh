@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Copy the repository into the guest rootfs (/usr/src/p2pbuf) and build the
+# kernel modules there, against the guest kernel's headers, with the
+# rootfs's own toolchain (Debian's 7.3 kbuild needs trixie's gcc and glibc).
+#
+#   build.sh [KBUILD ARGS...]   e.g. build.sh W=1, build.sh C=2
+#
+# The modules are installed into the rootfs under
+# /lib/modules/$KVER/updates/p2pbuf and depmod is run, so that the guest
+# (and IGT's kmod helpers) can load them by name.  The IGT tests in
+# igt-tests/ are built too.  Build output is in $CACHE_DIR/build-*.log.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ROOT=$("$TB_DIR/rootfs.sh")
+KVER=$(rootfs_kver "$ROOT")
+DST="$ROOT/usr/src/p2pbuf"
+
+# Sync: the copy must be exactly the work tree (less .git and build output).
+mkdir -p "$DST"
+find "$DST" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+tar -C "$TOP_DIR" --exclude=.git --exclude='*.o' --exclude='*.ko' \
+	--exclude='*.cmd' --exclude='*.mod*' --exclude=results -cf - . |
+	tar -C "$DST" -xf -
+
+LOG="$CACHE_DIR/build-modules.log"
+in_rootfs "$ROOT" make -C /usr/src/p2pbuf KDIR="/lib/modules/$KVER/build" \
+	modules "$@" >"$LOG" 2>&1 || { cat "$LOG"; die "module build failed"; }
+grep -E 'warning:|error:' "$LOG" || true
+
+rm -rf "$ROOT/lib/modules/$KVER/updates/p2pbuf"
+in_rootfs "$ROOT" make -C "/lib/modules/$KVER/build" M=/usr/src/p2pbuf \
+	INSTALL_MOD_DIR=updates/p2pbuf INSTALL_MOD_STRIP=1 \
+	modules_install >>"$LOG" 2>&1 || { tail -n 20 "$LOG"; die "modules_install failed"; }
+in_rootfs "$ROOT" depmod -a "$KVER"
+
+if [ -f "$DST/igt-tests/Makefile" ]; then
+	in_rootfs "$ROOT" make -C /usr/src/p2pbuf/igt-tests >"$CACHE_DIR/build-igt.log" 2>&1 ||
+		{ cat "$CACHE_DIR/build-igt.log"; die "IGT test build failed"; }
+fi
+log "built and installed modules for $KVER"

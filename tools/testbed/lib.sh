@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings of the p2pbuf test bed; sourced by the other scripts.
+
+TB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_DIR=$(cd "$TB_DIR/../.." && pwd)
+CACHE_DIR=${P2PBUF_CACHE:-$HOME/.cache/p2pbuf}
+
+# The kernel series the guest runs, from trixie-backports.
+KSERIES=${P2PBUF_KSERIES:-7.3}
+
+log() { printf '[testbed] %s\n' "$*" >&2; }
+die() { printf '[testbed] error: %s\n' "$*" >&2; exit 1; }
+
+# The Debian mirror this host already uses (never a hard-coded host name).
+mirror_uri() {
+	local uri
+	uri=$(apt-get indextargets --format '$(REPO_URI)' 'Identifier: Packages' \
+		2>/dev/null | grep -v -- '-security' | sort -u | head -n 1)
+	if [ -z "$uri" ]; then
+		uri=$(sed -n 's/^URIs:[[:space:]]*//p' \
+			/etc/apt/sources.list.d/*.sources 2>/dev/null |
+			grep -v -- '-security' | head -n 1)
+	fi
+	[ -n "$uri" ] || die "no Debian mirror found in the host's apt configuration"
+	echo "${uri%/}"
+}
+
+# Hash of everything the rootfs is made from: a change rebuilds it.
+rootfs_recipe_hash() {
+	cat "$TB_DIR/rootfs.sh" "$TB_DIR/rootfs-packages.txt" | sha256sum | cut -c1-12
+}
+
+rootfs_dir() { echo "$CACHE_DIR/rootfs-$(rootfs_recipe_hash)"; }
+
+# The guest kernel release installed in a rootfs.
+rootfs_kver() {
+	local d
+	d=$(ls -1d "$1"/lib/modules/"$KSERIES".*-amd64 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$d" ] || die "no $KSERIES kernel in $1"
+	basename "$d"
+}
+
+# Run a command inside the rootfs (Debian's 7.3 kbuild needs its glibc),
+# with /proc and /dev mounted in a private mount namespace that vanishes
+# with the command.
+in_rootfs() {
+	local root=$1
+	shift
+	unshare --mount --propagation private /bin/sh -c '
+		root=$1; shift
+		mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+		mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
+		exec chroot "$root" /usr/bin/env -i \
+			PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			LANG=C.UTF-8 "$@"' in_rootfs "$root" "$@"
+}

@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test bed guest in one topology, run one command in it, power off.
+#
+#   run-guest.sh -t TOPOLOGY -r RESULTS_DIR [-T TIMEOUT_S] -- COMMAND...
+#
+# COMMAND runs in the guest from /usr/src/p2pbuf (the repository copy made
+# by prepare.sh) with $P2PBUF_RESULTS pointing at RESULTS_DIR (a 9p share),
+# $P2PBUF_TOPO, $P2PBUF_EXPECT and $P2PBUF_DATA describing the topology.
+# After the run RESULTS_DIR holds: console.log (serial console), output.txt
+# (the command's output), dmesg.txt, exit-status, devmem.bin (a copy of the
+# exporter BAR's backing memory as the guest left it).
+# The exit status is the command's; 124 when the guest hung or never ran it.
+#
+# Environment: P2PBUF_ACCEL=kvm to use KVM (default tcg), P2PBUF_SMP (2),
+# P2PBUF_MEM (2048 MiB).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$TB_DIR/topologies.sh"
+
+TOPO=
+RES=
+TIMEOUT=600
+while getopts "t:r:T:" o; do
+	case $o in
+	t) TOPO=$OPTARG ;;
+	r) RES=$OPTARG ;;
+	T) TIMEOUT=$OPTARG ;;
+	*) die "usage: run-guest.sh -t TOPOLOGY -r RESULTS_DIR [-T TIMEOUT] -- CMD" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ -n "$TOPO" ] && [ -n "$RES" ] && [ $# -gt 0 ] || die "usage: run-guest.sh -t TOPOLOGY -r RESULTS_DIR -- CMD"
+topo_select "$TOPO" || die "unknown topology '$TOPO' (known: $TOPOLOGIES)"
+
+ROOT=$(rootfs_dir)
+[ -f "$ROOT/.p2pbuf-complete" ] || die "no rootfs: run tools/testbed/rootfs.sh"
+KVER=$(rootfs_kver "$ROOT")
+INITRD=$("$TB_DIR/initramfs.sh" "$ROOT")
+ACCEL=${P2PBUF_ACCEL:-tcg}
+case "$ACCEL" in
+tcg) ACCEL_ARGS="-accel tcg,thread=multi" ;;
+kvm) ACCEL_ARGS="-accel kvm" ;;
+*) die "P2PBUF_ACCEL must be tcg or kvm" ;;
+esac
+
+mkdir -p "$RES"
+RES=$(cd "$RES" && pwd)
+rm -f "$RES"/{started,exit-status,output.txt,dmesg.txt,console.log,devmem.bin}
+{
+	printf 'export P2PBUF_TOPO=%q P2PBUF_EXPECT=%q\n' "$TOPO" "$TOPO_EXPECT"
+	printf 'export P2PBUF_DATA=%q P2PBUF_IOMMU=%q\n' "$TOPO_DATA" "$TOPO_IOMMU"
+	printf '%q ' "$@"
+	echo
+} >"$RES/cmd.sh"
+
+DEVMEM=/dev/shm/p2pbuf-$$-devmem
+trap 'rm -f "$DEVMEM"' EXIT
+
+boot() {
+	rm -f "$DEVMEM" "$RES/started"
+	# The exporter device's memory: 16 MiB the host can read back.
+	truncate -s 16M "$DEVMEM"
+	local machine=q35
+	[ "$TOPO_IOMMU" = 1 ] && [ "$ACCEL" = kvm ] && machine=q35,kernel-irqchip=split
+	local iommu=
+	[ "$TOPO_IOMMU" = 1 ] && iommu="-device intel-iommu,intremap=on"
+	# shellcheck disable=SC2086 # word splitting of option lists is wanted
+	timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 \
+		-M $machine $ACCEL_ARGS -cpu "$TOPO_CPU" \
+		-smp "${P2PBUF_SMP:-2}" -m "${P2PBUF_MEM:-2048}" \
+		$iommu \
+		-nographic -no-reboot -monitor none -serial "file:$RES/console.log" \
+		-kernel "$ROOT/boot/vmlinuz-$KVER" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 rdinit=/init $TOPO_CMDLINE" \
+		-fsdev "local,id=rootfs,path=$ROOT,security_model=none,readonly=on" \
+		-device virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs \
+		-fsdev "local,id=results,path=$RES,security_model=none" \
+		-device virtio-9p-pci,fsdev=results,mount_tag=results \
+		-object "memory-backend-file,id=devmem,mem-path=$DEVMEM,size=16M,share=on" \
+		$TOPO_DEVICES
+}
+
+log "topology $TOPO: cpu $TOPO_CPU, iommu $TOPO_IOMMU, accel $ACCEL, kernel $KVER"
+rc=0
+for attempt in 1 2; do
+	rc=0
+	boot || rc=$?
+	[ -f "$RES/started" ] && break
+	log "guest did not reach its command (attempt $attempt, qemu exit $rc); console tail:"
+	tail -n 15 "$RES/console.log" >&2 || true
+	cp "$RES/console.log" "$RES/console-attempt$attempt.log" 2>/dev/null || true
+	rc=124
+done
+cp "$DEVMEM" "$RES/devmem.bin" 2>/dev/null || true
+
+if [ -f "$RES/exit-status" ]; then
+	exit "$(cat "$RES/exit-status")"
+fi
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	log "guest timed out after ${TIMEOUT}s; console tail:"
+else
+	log "guest stopped without an exit status (qemu exit $rc); console tail:"
+fi
+tail -n 25 "$RES/console.log" >&2 || true
+exit 124
