@@ -25,6 +25,14 @@ tar -C "$TOP_DIR" --exclude=.git --exclude='*.o' --exclude='*.ko' \
 	--exclude='*.cmd' --exclude='*.mod*' --exclude=results -cf - . |
 	tar -C "$DST" -xf -
 
+# Debian's headers package lacks scripts/checker-valid.sh, without which
+# kbuild ignores C=1/C=2.  Ours prints 1 when the checker can run at all.
+CHECKER="$ROOT/usr/src/linux-headers-${KVER%-amd64}-common/scripts/checker-valid.sh"
+if [ ! -e "$CHECKER" ] || grep -q 'p2pbuf test bed' "$CHECKER"; then
+	printf '#!/bin/sh\n# p2pbuf test bed: is the checker usable?\ncommand -v "$1" >/dev/null && echo 1\n' >"$CHECKER"
+	chmod +x "$CHECKER"
+fi
+
 LOG="$CACHE_DIR/build-modules.log"
 in_rootfs "$ROOT" make -C /usr/src/p2pbuf KDIR="/lib/modules/$KVER/build" \
 	modules "$@" >"$LOG" 2>&1 || { cat "$LOG"; die "module build failed"; }
@@ -32,8 +40,9 @@ grep -E 'warning:|error:' "$LOG" || true
 
 rm -rf "$ROOT/lib/modules/$KVER/updates/p2pbuf"
 in_rootfs "$ROOT" make -C "/lib/modules/$KVER/build" M=/usr/src/p2pbuf \
-	INSTALL_MOD_DIR=updates/p2pbuf INSTALL_MOD_STRIP=1 \
-	modules_install >>"$LOG" 2>&1 || { tail -n 20 "$LOG"; die "modules_install failed"; }
+	INSTALL_MOD_DIR=updates/p2pbuf INSTALL_MOD_STRIP=1 CONFIG_MODULE_SIG_ALL= \
+	modules_install >"$CACHE_DIR/install-modules.log" 2>&1 ||
+	{ tail -n 20 "$CACHE_DIR/install-modules.log"; die "modules_install failed"; }
 in_rootfs "$ROOT" depmod -a "$KVER"
 
 if [ -f "$DST/igt-tests/Makefile" ]; then

@@ -92,6 +92,13 @@ for _ in $(seq 1 20); do
 done
 in_rootfs "$TMP" apt-get -q -y install "${pkgs[@]}" >>"$CACHE_DIR/apt.log" 2>&1 ||
 	{ tail -n 40 "$CACHE_DIR/apt.log"; die "package install failed"; }
+# Linux 7.3 needs a sparse that knows __typeof_unqual__ (0.6.5); trixie has
+# 0.6.4 and sid's package drags in gcc-16.  Its binary runs on trixie.
+in_rootfs "$TMP" sh -c 'cd /tmp && apt-get -q download sparse/sid &&
+	dpkg-deb -x sparse_*.deb /tmp/sparse-sid &&
+	install -m 0755 /tmp/sparse-sid/usr/bin/sparse /usr/local/bin/sparse-sid &&
+	rm -rf /tmp/sparse_*.deb /tmp/sparse-sid' >>"$CACHE_DIR/apt.log" 2>&1 ||
+	die "cannot fetch sid's sparse"
 in_rootfs "$TMP" apt-get clean
 
 # checkpatch.pl and its data files from the kernel source tarball.

@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what the test bed needs on the host (Debian or a derivative):
+# QEMU, debootstrap, a static busybox for the initramfs, cpio, python3.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+[ -x /bin/busybox ] && file /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
+	need+=(busybox-static)
+command -v cpio >/dev/null || need+=(cpio)
+command -v file >/dev/null || need+=(file)
+command -v unshare >/dev/null || need+=(util-linux)
+command -v python3 >/dev/null || need+=(python3)
+command -v xz >/dev/null || need+=(xz-utils)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+[ "$(id -u)" = 0 ] || die "missing host packages: ${need[*]} (install them as root)"
+log "installing host packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get -q update >/dev/null
+apt-get -q -y install --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Host side of a p2pbuf test run.
+
+For every topology results directory given, adds the host's own verdicts to
+the guest's summary.tsv (the kernel log scan, the byte checks on the
+exporter BAR's backing file, the guest's exit), then prints one table
+(test x topology -> pass / FAIL / skip), the skip and failure reasons, and
+the closing line "N passed, N failed, N skipped".  Exit status 1 if any
+test failed or nothing ran.
+
+Usage: summarize.py RESULTS_ROOT TOPOLOGY...   (RESULTS_ROOT/TOPOLOGY/...)
+       static results come from RESULTS_ROOT/static/summary.tsv if present.
+"""
+import os
+import re
+import sys
+
+# Kernel log lines that fail a run.  The taint of loading our own
+# out-of-tree, unsigned modules is expected and allowed.
+BAD = re.compile(r"WARNING:|BUG:|Oops|KASAN|lockdep|possible circular|"
+                 r"general protection|Call Trace:|kernel BUG|UBSAN|"
+                 r"taints kernel|tainting kernel|hung_task|soft lockup|"
+                 r"RCU stall|refcount_t:|list_add corruption")
+# An IOMMU fault is a failure where the topology's DMA should work (a DMA to
+# a stale or wrong address); where the emulator cannot route P2P DMA it is
+# the known limit the tests skip over.
+IOMMU_FAULT = re.compile(r"DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault")
+ALLOWED = re.compile(r"loading out-of-tree module taints kernel|"
+                     r"module verification failed: signature and/or "
+                     r"required key missing - tainting kernel")
+
+
+def pattern_byte(seed, k):
+    """Must match p2pbuf_pattern_byte() in include/uapi/linux/p2pbuf_pattern.h."""
+    return (seed + 7 * k + (k >> 8)) & 0xff
+
+
+def read_tsv(path):
+    rows = []
+    if not os.path.exists(path):
+        return rows
+    with open(path, errors="replace") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 2 or not parts[0]:
+                continue
+            rows.append((parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
+    return rows
+
+
+def data_expected(d):
+    try:
+        with open(os.path.join(d, "cmd.sh")) as f:
+            return re.search(r"P2PBUF_DATA=ok\b", f.read()) is not None
+    except OSError:
+        return True
+
+
+def dmesg_verdict(d):
+    path = os.path.join(d, "dmesg.txt")
+    if not os.path.exists(path):
+        path = os.path.join(d, "console.log")
+    if not os.path.exists(path):
+        return ("fail", "no kernel log")
+    # The serial console also holds messages printed after dmesg.txt was
+    # taken (e.g. a late splat during power-off): scan both.
+    lines = []
+    for p in (os.path.join(d, "dmesg.txt"), os.path.join(d, "console.log")):
+        if os.path.exists(p):
+            with open(p, errors="replace") as f:
+                lines += f.read().splitlines()
+    faults_bad = data_expected(d)
+    for line in lines:
+        if (BAD.search(line) or (faults_bad and IOMMU_FAULT.search(line))) \
+                and not ALLOWED.search(line):
+            return ("fail", line.strip()[:160])
+    return ("pass", "")
+
+
+def host_checks_verdict(d):
+    """Verify host-checks.txt against devmem.bin; None if there are none."""
+    checks = os.path.join(d, "host-checks.txt")
+    if not os.path.exists(checks):
+        return None
+    mem_path = os.path.join(d, "devmem.bin")
+    if not os.path.exists(mem_path):
+        return ("fail", "devmem.bin missing")
+    with open(mem_path, "rb") as f:
+        mem = f.read()
+    n = 0
+    with open(checks) as f:
+        for lineno, line in enumerate(f, 1):
+            w = line.split()
+            if not w or w[0].startswith("#"):
+                continue
+            try:
+                kind, off, length, arg = w[0], int(w[1], 0), int(w[2], 0), int(w[3], 0)
+            except (IndexError, ValueError):
+                return ("fail", "host-checks.txt:%d: malformed" % lineno)
+            if off < 0 or length <= 0 or off + length > len(mem):
+                return ("fail", "host-checks.txt:%d: out of the BAR" % lineno)
+            for k in range(length):
+                want = pattern_byte(arg, k) if kind == "pattern" else arg & 0xff
+                if kind not in ("pattern", "fill"):
+                    return ("fail", "host-checks.txt:%d: unknown check" % lineno)
+                if mem[off + k] != want:
+                    return ("fail", "host-checks.txt:%d: BAR byte 0x%x is 0x%02x, "
+                            "expected 0x%02x" % (lineno, off + k, mem[off + k], want))
+            n += 1
+    return ("pass", "%d ranges verified in the BAR backing file" % n)
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    root, topos = sys.argv[1], sys.argv[2:]
+    results = {}  # (test, column) -> (verdict, reason)
+    columns = []
+    static = read_tsv(os.path.join(root, "static", "summary.tsv"))
+    if static:
+        columns.append("static")
+        for test, verdict, reason in static:
+            results[(test, "static")] = (verdict, reason)
+    for t in topos:
+        d = os.path.join(root, t)
+        columns.append(t)
+        status = None
+        if os.path.exists(os.path.join(d, "exit-status")):
+            status = open(os.path.join(d, "exit-status")).read().strip()
+        rows = read_tsv(os.path.join(d, "summary.tsv"))
+        for test, verdict, reason in rows:
+            results[(test, t)] = (verdict, reason)
+        if status is None or status != "0" or not rows:
+            why = "guest exit %s" % status if status else "guest hung or never ran its command"
+            if not rows:
+                why += ", no results"
+            results[("bed@guest-run", t)] = ("fail", why)
+        else:
+            results[("bed@guest-run", t)] = ("pass", "")
+        results[("bed@dmesg-clean", t)] = dmesg_verdict(d)
+        hc = host_checks_verdict(d)
+        if hc:
+            results[("bed@host-byte-checks", t)] = hc
+
+    tests = sorted({k[0] for k in results})
+    width = max([len(x) for x in tests] + [4])
+    cw = [max(len(c), 4) for c in columns]
+    short = {"pass": "pass", "fail": "FAIL", "skip": "skip"}
+    print()
+    print("%-*s  %s" % (width, "test", "  ".join(c.ljust(w) for c, w in zip(columns, cw))))
+    counts = {"pass": 0, "fail": 0, "skip": 0}
+    notes = []
+    for test in tests:
+        cells = []
+        for c, w in zip(columns, cw):
+            v = results.get((test, c))
+            if v is None:
+                cells.append("-".ljust(w))
+                continue
+            verdict = v[0] if v[0] in counts else "fail"
+            counts[verdict] += 1
+            cells.append(short[verdict].ljust(w))
+            if verdict != "pass" and v[1]:
+                notes.append("%s %s [%s]: %s" % (short[verdict], test, c, v[1]))
+        print("%-*s  %s" % (width, test, "  ".join(cells)))
+    if notes:
+        print()
+        for n in notes:
+            print(n)
+    print()
+    print("%d passed, %d failed, %d skipped" % (counts["pass"], counts["fail"], counts["skip"]))
+    return 1 if counts["fail"] or not counts["pass"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
