@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pbuf_helpers: code shared by the p2pbuf exporter, importer and test
- * bed, exported in the "P2PBUF" symbol namespace.
+ * bed, exported in the "P2PBUF" symbol namespace:
+ *
+ * - p2p_path.c: the route a P2P mapping took (debugfs reports);
+ * - attach_policy.c: which importers may attach to BAR memory;
+ * - revoke.c: revoke and restore importers' access to a dma-buf.
  */
 #include <linux/module.h>
 
 MODULE_DESCRIPTION("p2pbuf shared helpers for PCI peer-to-peer dma-bufs");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("DMA_BUF");

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs: /sys/kernel/debug/p2pbuf_exporter/<pci name>/{bars,buffers}.
+ *
+ * "buffers" lists every live buffer of the device: its ranges, its revoke
+ * state, every attachment with the importer device, the attach policy's
+ * decision and the route its latest mapping took, and the attachments the
+ * policy refused.  The format is for people and tests, not an ABI.
+ */
+#include <linux/debugfs.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-buf-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fs.h>
+#include <linux/log2.h>
+#include <linux/seq_file.h>
+
+#include <uapi/linux/p2pbuf_exporter.h>
+
+#include "p2pbuf_exporter.h"
+
+static struct dentry *p2pbuf_exp_debugfs_root;
+
+static int bars_show(struct seq_file *m, void *unused)
+{
+	struct p2pbuf_exp_dev *dev = m->private;
+	unsigned int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		const struct p2pbuf_exp_bar *bar = &dev->bars[i];
+
+		if (!bar->len)
+			continue;
+		seq_printf(m, "bar %u start %pa size 0x%llx bus-offset 0x%llx\n",
+			   i, &bar->start, (u64)bar->len,
+			   bar->provider->bus_offset);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bars);
+
+static void show_state(struct seq_file *m, unsigned int state)
+{
+	static const char *const reasons[] = {
+		[ilog2(P2PBUF_EXP_REVOKED_USER)] = "user",
+		[ilog2(P2PBUF_EXP_REVOKED_RESET)] = "reset",
+		[ilog2(P2PBUF_EXP_REVOKED_GONE)] = "gone",
+	};
+	const char *sep = "revoked:";
+	unsigned int i;
+
+	if (!state) {
+		seq_puts(m, "active");
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(reasons); i++) {
+		if (state & BIT(i)) {
+			seq_printf(m, "%s%s", sep, reasons[i]);
+			sep = ",";
+		}
+	}
+}
+
+/* Context: the buffer's reservation lock held. */
+static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
+			struct p2pbuf_exp_buffer *buf)
+{
+	struct dma_buf_attachment *attach;
+	u32 i;
+
+	seq_printf(m, "buffer %llu ino %llu bar %u size 0x%zx ranges %u state ",
+		   buf->id, (u64)file_inode(buf->dmabuf->file)->i_ino, buf->bar,
+		   buf->size, buf->nr_ranges);
+	show_state(m, buf->revoke.reasons);
+	seq_putc(m, '\n');
+
+	for (i = 0; i < buf->nr_ranges; i++)
+		seq_printf(m, "  range %u offset 0x%llx length 0x%zx\n", i,
+			   (u64)(buf->vec[i].paddr - dev->bars[buf->bar].start),
+			   buf->vec[i].len);
+
+	list_for_each_entry(attach, &buf->dmabuf->attachments, node) {
+		struct p2pbuf_exp_attach *ea = attach->priv;
+
+		seq_printf(m, "  attach %s driver %s decision %s distance %d mapped %u maps %lu route %s\n",
+			   dev_name(attach->dev), dev_driver_string(attach->dev),
+			   p2pbuf_attach_verdict_name(ea->decision.verdict),
+			   ea->decision.distance, ea->mapped, ea->maps,
+			   p2pbuf_path_name(ea->path));
+	}
+
+	if (buf->rejected)
+		seq_printf(m, "  rejected %lu last %s %s\n", buf->rejected,
+			   buf->last_reject_dev,
+			   p2pbuf_attach_verdict_name(buf->last_reject));
+}
+
+static int buffers_show(struct seq_file *m, void *unused)
+{
+	struct p2pbuf_exp_dev *dev = m->private;
+	struct p2pbuf_exp_buffer *buf;
+	int ret = 0;
+
+	mutex_lock(&dev->lock);
+	seq_printf(m, "device %s%s%s\n", pci_name(dev->pdev),
+		   dev->gone ? " gone" : "", dev->in_reset ? " in-reset" : "");
+	list_for_each_entry(buf, &dev->buffers, node) {
+		/* The buffer cannot be released: that needs dev->lock. */
+		ret = dma_resv_lock_interruptible(buf->dmabuf->resv, NULL);
+		if (ret)
+			break;
+		show_buffer(m, dev, buf);
+		dma_resv_unlock(buf->dmabuf->resv);
+	}
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+DEFINE_SHOW_ATTRIBUTE(buffers);
+
+/**
+ * p2pbuf_exp_debugfs_add() - create the debugfs directory of a device
+ * @dev: the device, its BARs set up
+ *
+ * debugfs failures are not errors: the files are just missing.
+ */
+void p2pbuf_exp_debugfs_add(struct p2pbuf_exp_dev *dev)
+{
+	dev->debugfs = debugfs_create_dir(pci_name(dev->pdev),
+					  p2pbuf_exp_debugfs_root);
+	debugfs_create_file("bars", 0400, dev->debugfs, dev, &bars_fops);
+	debugfs_create_file("buffers", 0400, dev->debugfs, dev, &buffers_fops);
+}
+
+/**
+ * p2pbuf_exp_debugfs_remove() - remove the debugfs directory of a device
+ * @dev: the device
+ *
+ * Waits for readers of its files to finish.
+ */
+void p2pbuf_exp_debugfs_remove(struct p2pbuf_exp_dev *dev)
+{
+	debugfs_remove_recursive(dev->debugfs);
+	dev->debugfs = NULL;
+}
+
+/**
+ * p2pbuf_exp_debugfs_init() - create /sys/kernel/debug/p2pbuf_exporter
+ */
+void p2pbuf_exp_debugfs_init(void)
+{
+	p2pbuf_exp_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+}
+
+/**
+ * p2pbuf_exp_debugfs_exit() - remove /sys/kernel/debug/p2pbuf_exporter
+ */
+void p2pbuf_exp_debugfs_exit(void)
+{
+	debugfs_remove_recursive(p2pbuf_exp_debugfs_root);
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dma-bufs: creation, the dma_buf_ops, and revoking all of a
+ * device's buffers.
+ *
+ * Only peer-to-peer, revocable importers that reach the BAR may attach
+ * (the attach policy in helpers/attach_policy.c).  Maps are made with
+ * dma_buf_phys_vec_to_sgt() under the reservation lock and refused with
+ * -ENODEV while the buffer is revoked (helpers/revoke.c).  There is no CPU
+ * access: no mmap, no vmap, and begin/end_cpu_access are not provided.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-buf-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include <uapi/linux/p2pbuf_exporter.h>
+
+#include "p2pbuf_exporter.h"
+
+static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_exp_buffer *buf = dmabuf->priv;
+	struct p2pbuf_attach_decision decision;
+	struct p2pbuf_exp_attach *ea;
+	int ret;
+
+	/* A buffer of an unbound device can never be mapped again. */
+	if (p2pbuf_revoke_state(&buf->revoke) & P2PBUF_EXP_REVOKED_GONE)
+		return -ENODEV;
+
+	ret = p2pbuf_attach_decide(buf->dev->pdev, attach, &decision);
+	if (ret) {
+		dma_resv_lock(dmabuf->resv, NULL);
+		buf->rejected++;
+		buf->last_reject = decision.verdict;
+		strscpy(buf->last_reject_dev, dev_name(attach->dev));
+		dma_resv_unlock(dmabuf->resv);
+		dev_dbg(&buf->dev->pdev->dev, "buffer %llu: %s refused: %s\n",
+			buf->id, dev_name(attach->dev),
+			p2pbuf_attach_verdict_name(decision.verdict));
+		return ret;
+	}
+
+	ea = kzalloc_obj(*ea);
+	if (!ea)
+		return -ENOMEM;
+	ea->decision = decision;
+	ea->path = P2PBUF_PATH_NONE;
+	attach->priv = ea;
+	return 0;
+}
+
+static void p2pbuf_exp_detach(struct dma_buf *dmabuf,
+			      struct dma_buf_attachment *attach)
+{
+	kfree(attach->priv);
+}
+
+static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
+				       enum dma_data_direction dir)
+{
+	struct p2pbuf_exp_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_exp_attach *ea = attach->priv;
+	struct sg_table *sgt;
+	int ret;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+
+	ret = p2pbuf_revoke_map_get(&buf->revoke);
+	if (ret)
+		return ERR_PTR(ret);
+
+	sgt = dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->vec,
+				      buf->nr_ranges, buf->size, dir);
+	if (IS_ERR(sgt)) {
+		p2pbuf_revoke_map_put(&buf->revoke);
+		return sgt;
+	}
+
+	ea->mapped++;
+	ea->maps++;
+	ea->path = p2pbuf_path_of_sgt(buf->provider, attach->dev, &buf->vec[0],
+				      sgt);
+	return sgt;
+}
+
+static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct p2pbuf_exp_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_exp_attach *ea = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+
+	dma_buf_free_sgt(attach, sgt, dir);
+	ea->mapped--;
+	p2pbuf_revoke_map_put(&buf->revoke);
+}
+
+static void p2pbuf_exp_release(struct dma_buf *dmabuf)
+{
+	struct p2pbuf_exp_buffer *buf = dmabuf->priv;
+	struct p2pbuf_exp_dev *dev = buf->dev;
+
+	mutex_lock(&dev->lock);
+	list_del(&buf->node);
+	mutex_unlock(&dev->lock);
+
+	p2pbuf_revoke_fini(&buf->revoke);
+	kvfree(buf->vec);
+	kfree(buf);
+	p2pbuf_exp_dev_put(dev);
+}
+
+static const struct dma_buf_ops p2pbuf_exp_dmabuf_ops = {
+	.attach = p2pbuf_exp_attach,
+	.detach = p2pbuf_exp_detach,
+	.map_dma_buf = p2pbuf_exp_map,
+	.unmap_dma_buf = p2pbuf_exp_unmap,
+	.release = p2pbuf_exp_release,
+};
+
+/**
+ * p2pbuf_exp_buffer_create() - export ranges of a BAR as a dma-buf
+ * @dev: the device
+ * @bar: BAR index; the BAR is exportable
+ * @vec: the physical ranges, validated; owned by the buffer on success
+ * @nr_ranges: number of entries in @vec
+ * @size: sum of the lengths in @vec
+ * @open_flags: flags of the dma-buf's file
+ *
+ * The new buffer is on @dev's list, revoked if @dev is being reset, and
+ * has no file descriptor yet: the caller installs one, or drops the
+ * buffer with dma_buf_put().
+ *
+ * Return: the buffer; ERR_PTR(-ENODEV) if @dev was unbound, another
+ * ERR_PTR() if dma_buf_export() failed.
+ */
+struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_create(struct p2pbuf_exp_dev *dev,
+						   u32 bar, struct phys_vec *vec,
+						   u32 nr_ranges, size_t size,
+						   u32 open_flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct p2pbuf_exp_buffer *buf;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	buf = kzalloc_obj(*buf);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	buf->vec = vec;
+	buf->nr_ranges = nr_ranges;
+	buf->bar = bar;
+	buf->size = size;
+	INIT_LIST_HEAD(&buf->walk);
+
+	exp_info.ops = &p2pbuf_exp_dmabuf_ops;
+	exp_info.size = size;
+	exp_info.flags = open_flags;
+	exp_info.priv = buf;
+
+	mutex_lock(&dev->lock);
+	if (dev->gone) {
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	buf->provider = dev->bars[bar].provider;
+
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_unlock;
+	}
+	/* From here on dma_buf_put() frees @buf through the release op. */
+	buf->dmabuf = dmabuf;
+	buf->id = ++dev->next_id;
+	p2pbuf_revoke_init(&buf->revoke, dmabuf,
+			   dev->in_reset ? P2PBUF_EXP_REVOKED_RESET : 0);
+	kref_get(&dev->kref);
+	buf->dev = dev;
+	list_add_tail(&buf->node, &dev->buffers);
+	mutex_unlock(&dev->lock);
+	return buf;
+
+err_unlock:
+	mutex_unlock(&dev->lock);
+	kfree(buf);
+	return ERR_PTR(ret);
+}
+
+/**
+ * p2pbuf_exp_buffer_of() - the buffer behind a dma-buf of a device
+ * @dmabuf: any dma-buf
+ * @dev: the device
+ *
+ * Return: the buffer, or NULL if @dmabuf was not exported from @dev.
+ */
+struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_of(struct dma_buf *dmabuf,
+					       struct p2pbuf_exp_dev *dev)
+{
+	struct p2pbuf_exp_buffer *buf;
+
+	if (dmabuf->ops != &p2pbuf_exp_dmabuf_ops)
+		return NULL;
+	buf = dmabuf->priv;
+	return buf->dev == dev ? buf : NULL;
+}
+
+/*
+ * Call @fn on every live buffer of @dev without holding @dev->lock, which
+ * a release (an importer dropping its last reference, maybe while it
+ * handles an invalidation) needs.  Each buffer is pinned by a file
+ * reference while @fn runs; buffers whose file is already going away have
+ * no importer left and are skipped.
+ */
+static void p2pbuf_exp_walk(struct p2pbuf_exp_dev *dev,
+			    void (*fn)(struct p2pbuf_revoke *, unsigned int),
+			    unsigned int reason)
+{
+	struct p2pbuf_exp_buffer *buf, *tmp;
+	LIST_HEAD(batch);
+
+	mutex_lock(&dev->walk_lock);
+	mutex_lock(&dev->lock);
+	list_for_each_entry(buf, &dev->buffers, node)
+		if (get_file_active(&buf->dmabuf->file))
+			list_add_tail(&buf->walk, &batch);
+	mutex_unlock(&dev->lock);
+
+	list_for_each_entry_safe(buf, tmp, &batch, walk) {
+		list_del_init(&buf->walk);
+		fn(&buf->revoke, reason);
+		fput(buf->dmabuf->file);
+	}
+	mutex_unlock(&dev->walk_lock);
+}
+
+/**
+ * p2pbuf_exp_revoke_all() - revoke every buffer of a device
+ * @dev: the device
+ * @reason: a P2PBUF_EXP_REVOKED_* bit
+ *
+ * Returns when no importer holds a mapping of any buffer of @dev that
+ * existed when it was called.  Buffers exported later must be born revoked
+ * (@dev->in_reset) or be refused (@dev->gone).
+ */
+void p2pbuf_exp_revoke_all(struct p2pbuf_exp_dev *dev, unsigned int reason)
+{
+	p2pbuf_exp_walk(dev, p2pbuf_revoke_set, reason);
+}
+
+/**
+ * p2pbuf_exp_restore_all() - withdraw a revoke reason from every buffer
+ * @dev: the device
+ * @reason: a P2PBUF_EXP_REVOKED_* bit
+ */
+void p2pbuf_exp_restore_all(struct p2pbuf_exp_dev *dev, unsigned int reason)
+{
+	p2pbuf_exp_walk(dev, p2pbuf_revoke_clear, reason);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * p2pbuf_exporter: dma-bufs of PCI BAR memory for peer-to-peer DMA.
+ *
+ * The driver creates one character device per bound PCI function,
+ * /dev/p2pbuf-exp-<domain:bus:dev.fn>.  Its ioctls query the exportable
+ * BARs, export ranges of one BAR as a dma-buf, and revoke (or restore)
+ * importers' access to an exported dma-buf.  Documentation/exporter.rst
+ * describes every field and every error.
+ *
+ * All structures have the same layout for 32-bit and 64-bit userspace:
+ * fixed-size types only, user pointers passed as __u64, no implicit
+ * padding.  Every reserved field must be zero; every flag not defined
+ * here must be clear.
+ */
+#ifndef _UAPI_LINUX_P2PBUF_EXPORTER_H
+#define _UAPI_LINUX_P2PBUF_EXPORTER_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/** P2PBUF_EXP_NUM_BARS - number of BAR indices (the six standard BARs) */
+#define P2PBUF_EXP_NUM_BARS	6
+
+/**
+ * P2PBUF_EXP_MAX_RANGES - most ranges one dma-buf may be made of
+ *
+ * Bounds the memory the kernel allocates for one export request.
+ */
+#define P2PBUF_EXP_MAX_RANGES	1024
+
+/**
+ * struct p2pbuf_exp_query - what the device can export
+ * @flags: in: must be 0
+ * @bar_mask: out: bit n is set when BAR n can be exported
+ * @max_ranges: out: most ranges per export, %P2PBUF_EXP_MAX_RANGES
+ * @align: out: alignment, in bytes, required of every range offset and
+ *	length (the kernel's page size)
+ * @bar_size: out: size in bytes of each exportable BAR, 0 for the others
+ * @reserved: in: must be 0; out: 0
+ */
+struct p2pbuf_exp_query {
+	__u32 flags;
+	__u32 bar_mask;
+	__u32 max_ranges;
+	__u32 align;
+	__u64 bar_size[P2PBUF_EXP_NUM_BARS];
+	__u64 reserved[4];
+};
+
+/**
+ * struct p2pbuf_exp_range - one range of a BAR
+ * @offset: offset of the range from the start of the BAR, in bytes
+ * @length: length of the range in bytes, not 0
+ *
+ * Both must be multiples of &p2pbuf_exp_query.align.
+ */
+struct p2pbuf_exp_range {
+	__u64 offset;
+	__u64 length;
+};
+
+/**
+ * struct p2pbuf_exp_export - export ranges of a BAR as a dma-buf
+ * @flags: in: must be 0
+ * @bar: in: index of the BAR the ranges are in
+ * @ranges: in: user pointer to an array of @nr_ranges
+ *	&struct p2pbuf_exp_range.  The buffer is the concatenation of the
+ *	ranges in array order; ranges must not overlap.
+ * @nr_ranges: in: number of ranges, 1 to %P2PBUF_EXP_MAX_RANGES
+ * @open_flags: in: flags of the new file: O_RDONLY or O_RDWR, optionally
+ *	ORed with O_CLOEXEC (the values of the caller's <fcntl.h>)
+ * @fd: out: the dma-buf file descriptor
+ * @reserved0: in: must be 0
+ * @size: out: size of the dma-buf in bytes (the sum of the lengths)
+ * @reserved: in: must be 0
+ */
+struct p2pbuf_exp_export {
+	__u32 flags;
+	__u32 bar;
+	__u64 ranges;
+	__u32 nr_ranges;
+	__u32 open_flags;
+	__s32 fd;
+	__u32 reserved0;
+	__u64 size;
+	__u64 reserved[2];
+};
+
+/* Reasons a dma-buf is revoked, as reported in &p2pbuf_exp_revoke.state */
+/** P2PBUF_EXP_REVOKED_USER - revoked with %P2PBUF_EXP_IOCTL_REVOKE */
+#define P2PBUF_EXP_REVOKED_USER		(1U << 0)
+/** P2PBUF_EXP_REVOKED_RESET - the PCI function is being reset */
+#define P2PBUF_EXP_REVOKED_RESET	(1U << 1)
+/** P2PBUF_EXP_REVOKED_GONE - the driver was unbound: revoked for good */
+#define P2PBUF_EXP_REVOKED_GONE		(1U << 2)
+
+/** P2PBUF_EXP_REVOKE_RESTORE - undo an earlier %P2PBUF_EXP_IOCTL_REVOKE */
+#define P2PBUF_EXP_REVOKE_RESTORE	(1U << 0)
+
+/**
+ * struct p2pbuf_exp_revoke - revoke or restore importers' access
+ * @flags: in: 0 to revoke, %P2PBUF_EXP_REVOKE_RESTORE to restore
+ * @fd: in: a dma-buf exported by this device
+ * @state: out: the P2PBUF_EXP_REVOKED_* reasons the dma-buf is revoked
+ *	for after the call; 0 when importers may map it
+ * @reserved: in: must be 0
+ */
+struct p2pbuf_exp_revoke {
+	__u32 flags;
+	__s32 fd;
+	__u32 state;
+	__u32 reserved;
+};
+
+/*
+ * Ioctl type 0xB9, numbers 0x00-0x1f; not yet registered in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst.
+ */
+#define P2PBUF_EXP_IOCTL_BASE	0xB9
+
+/** P2PBUF_EXP_IOCTL_QUERY - fill &struct p2pbuf_exp_query */
+#define P2PBUF_EXP_IOCTL_QUERY \
+	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x00, struct p2pbuf_exp_query)
+/** P2PBUF_EXP_IOCTL_EXPORT - export a dma-buf, see &struct p2pbuf_exp_export */
+#define P2PBUF_EXP_IOCTL_EXPORT \
+	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x01, struct p2pbuf_exp_export)
+/** P2PBUF_EXP_IOCTL_REVOKE - revoke or restore, see &struct p2pbuf_exp_revoke */
+#define P2PBUF_EXP_IOCTL_REVOKE \
+	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x02, struct p2pbuf_exp_revoke)
+
+#endif /* _UAPI_LINUX_P2PBUF_EXPORTER_H */
