@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs, in the DRM device's directory (/sys/kernel/debug/dri/N/):
+ *
+ * imports       every imported object: the exporter, the attachment's
+ *               state (mapped, invalidated, ...), and the DMA address
+ *               list of the current mapping, as the engine is given it
+ * engine        the engine's state and counters
+ * inject_stall  write N: the next N engine commands pretend to hang
+ *
+ * Both reports are "key value" lines; imports has one block per object,
+ * started by "import <inode number of the dma-buf>" and ended by an empty
+ * line.  Tests find their buffer by the inode number of its dma-buf fd.
+ */
+#include <linux/debugfs.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fs.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+
+#include <drm/drm_debugfs.h>
+#include <drm/drm_file.h>
+
+#include <p2pbuf/sg_walk.h>
+
+#include "p2pbuf_imp_drv.h"
+
+static void p2pbuf_imp_show_import(struct seq_file *m,
+				   struct p2pbuf_imp_import *imp)
+{
+	struct p2pbuf_dynimp *dyn = &imp->dynimp;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+
+	seq_printf(m, "import %llu\n",
+		   (unsigned long long)file_inode(imp->dmabuf->file)->i_ino);
+	seq_printf(m, "exporter %s\n", imp->dmabuf->exp_name);
+	seq_printf(m, "size %zu\n", imp->base.size);
+	seq_printf(m, "peer2peer %d\n", dyn->attach->peer2peer);
+	seq_printf(m, "state %s\n", p2pbuf_dynimp_state_name(dyn->state));
+	seq_printf(m, "maps %lu\n", dyn->maps);
+	seq_printf(m, "invalidates %lu\n", dyn->invalidates);
+	seq_printf(m, "map-errno %d\n", dyn->map_err);
+
+	sgt = dyn->sgt;
+	seq_printf(m, "segments %u\n", sgt ? sgt->nents : 0);
+	seq_printf(m, "runs %u\n", sgt ? p2pbuf_sgt_dma_runs(sgt) : 0);
+	if (sgt) {
+		for_each_sgtable_dma_sg(sgt, sg, i)
+			seq_printf(m, "seg %u %pad %#x\n", i,
+				   &sg_dma_address(sg), sg_dma_len(sg));
+	}
+	seq_puts(m, "\n");
+}
+
+static int p2pbuf_imp_imports_show(struct seq_file *m, void *unused)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct p2pbuf_imp_device *idev = to_p2pbuf_imp(entry->dev);
+	struct p2pbuf_imp_import *imp;
+	int ret;
+
+	ret = mutex_lock_interruptible(&idev->imports_lock);
+	if (ret)
+		return ret;
+	list_for_each_entry(imp, &idev->imports, node) {
+		ret = dma_resv_lock_interruptible(imp->base.resv, NULL);
+		if (ret)
+			break;
+		p2pbuf_imp_show_import(m, imp);
+		dma_resv_unlock(imp->base.resv);
+	}
+	mutex_unlock(&idev->imports_lock);
+	return ret;
+}
+
+static int p2pbuf_imp_engine_show(struct seq_file *m, void *unused)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct p2pbuf_imp_device *idev = to_p2pbuf_imp(entry->dev);
+	struct p2pbuf_imp_engine *engine = &idev->engine;
+	struct device *dev = engine->dev;
+
+	seq_printf(m, "p2p %d\n", READ_ONCE(p2pbuf_imp_p2p));
+	seq_printf(m, "busy %d\n", READ_ONCE(engine->active) != NULL);
+	seq_printf(m, "stuck %d\n", READ_ONCE(engine->stuck));
+	seq_printf(m, "seqno %llu\n", READ_ONCE(engine->seqno));
+	seq_printf(m, "commands %lld\n", atomic64_read(&engine->commands));
+	seq_printf(m, "bytes %lld\n", atomic64_read(&engine->bytes));
+	seq_printf(m, "timeouts %lld\n", atomic64_read(&engine->timeouts));
+	seq_printf(m, "cancels %lld\n", atomic64_read(&engine->cancels));
+	seq_printf(m, "chunk %u\n", P2PBUF_IMP_ENGINE_CHUNK);
+	seq_printf(m, "max-seg-size %u\n", dma_get_max_seg_size(dev));
+	seq_printf(m, "seg-boundary %#lx\n", dma_get_seg_boundary(dev));
+	seq_printf(m, "timeout-ms %u\n", READ_ONCE(p2pbuf_imp_timeout_ms));
+	return 0;
+}
+
+/**
+ * p2pbuf_imp_debugfs_register() - declare the device's report files
+ * @idev: the device, before drm_dev_register() creates them
+ */
+void p2pbuf_imp_debugfs_register(struct p2pbuf_imp_device *idev)
+{
+	drm_debugfs_add_file(&idev->drm, "imports", p2pbuf_imp_imports_show,
+			     NULL);
+	drm_debugfs_add_file(&idev->drm, "engine", p2pbuf_imp_engine_show,
+			     NULL);
+}
+
+/**
+ * p2pbuf_imp_debugfs_init() - &drm_driver.debugfs_init: writable files
+ * @minor: a minor of the device being registered
+ */
+void p2pbuf_imp_debugfs_init(struct drm_minor *minor)
+{
+	struct p2pbuf_imp_device *idev = to_p2pbuf_imp(minor->dev);
+
+	debugfs_create_atomic_t("inject_stall", 0600, minor->debugfs_root,
+				&idev->engine.inject_stall);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pbuf_imp internals: the device, its DMA engine, its GEM objects.
+ *
+ * Lock order (outermost first):
+ *
+ *   p2pbuf_imp_engine.lock          the engine's single DMA channel
+ *     -> dma_resv of GEM objects     (several: ww-mutex through drm_exec)
+ *       -> p2pbuf_imp_engine.active_lock   (spinlock)
+ *
+ *   p2pbuf_imp_device.imports_lock -> dma_resv   (debugfs, unbind)
+ *
+ * The exporter calls our invalidation callback with a dma_resv held; the
+ * callback takes only active_lock and waits for the engine's fences,
+ * which the engine signals without taking any of these locks.
+ * An import object's last reference is never dropped with a dma_resv
+ * held (its free takes imports_lock).
+ */
+#ifndef _P2PBUF_IMP_DRV_H
+#define _P2PBUF_IMP_DRV_H
+
+#include <linux/completion.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include <drm/drm_device.h>
+#include <drm/drm_gem.h>
+
+#include <p2pbuf/dynamic_import.h>
+
+struct dma_buf;
+struct dma_fence;
+struct drm_file;
+struct pci_dev;
+struct sg_table;
+
+#define P2PBUF_IMP_NAME		"p2pbuf_imp"
+
+/*
+ * Longest engine command: half of edu's 4 KiB buffer, as QEMU 7.2's edu
+ * aborts the machine on a transfer that touches the buffer's last byte.
+ */
+#define P2PBUF_IMP_ENGINE_CHUNK	2048
+
+extern bool p2pbuf_imp_p2p;
+extern unsigned int p2pbuf_imp_timeout_ms;
+
+/**
+ * struct p2pbuf_imp_job - one engine submission: the work of one ioctl
+ *	between two mappings of its objects
+ * @fence: signalled when the engine stopped working on the job; added to
+ *	the reservation objects of @objs
+ * @objs: the objects the job reads or writes (twice the same one is fine)
+ * @cancelled: an invalidation asked the job to stop before its next
+ *	command; set under &p2pbuf_imp_engine.active_lock, read locklessly
+ */
+struct p2pbuf_imp_job {
+	struct dma_fence *fence;
+	struct drm_gem_object *objs[2];
+	bool cancelled;
+};
+
+/**
+ * struct p2pbuf_imp_engine - the DMA engine (QEMU edu)
+ * @dev: the PCI device's struct device
+ * @regs: BAR0, the engine's registers
+ * @lock: the engine's one DMA channel: held by the submitter for a whole
+ *	job, from locking the objects to signalling the fence.  Protects
+ *	@bounce, @stuck and @seqno.
+ * @done: completed by the interrupt handler when a command finished
+ * @bounce: driver-owned system memory: the pattern source and the
+ *	readback buffer of checks (one engine transfer long)
+ * @bounce_dma: @bounce's DMA address
+ * @stuck: a command timed out; no new job starts until the hardware reports
+ *	idle again
+ * @fence_context: the dma_fence context of the engine's jobs
+ * @seqno: sequence number of the last job's fence
+ * @active_lock: protects @active
+ * @active: the job holding the engine, NULL when idle
+ * @inject_stall: fault injection (debugfs): that many coming commands
+ *	pretend to hang without being started
+ * @commands: commands completed
+ * @bytes: bytes moved by completed commands
+ * @timeouts: commands that timed out
+ * @cancels: jobs stopped by an invalidation
+ */
+struct p2pbuf_imp_engine {
+	struct device *dev;
+	void __iomem *regs;
+
+	struct mutex lock;
+	struct completion done;
+	void *bounce;
+	dma_addr_t bounce_dma;
+	bool stuck;
+	u64 fence_context;
+	u64 seqno;
+
+	spinlock_t active_lock;
+	struct p2pbuf_imp_job *active;
+
+	atomic_t inject_stall;
+	atomic64_t commands;
+	atomic64_t bytes;
+	atomic64_t timeouts;
+	atomic64_t cancels;
+};
+
+/**
+ * struct p2pbuf_imp_device - one bound edu device
+ * @drm: the DRM device (render node only)
+ * @pdev: the PCI device
+ * @engine: its DMA engine
+ * @imports_lock: protects @imports; taken before any dma_resv
+ * @imports: the live imported objects (&p2pbuf_imp_import.node)
+ */
+struct p2pbuf_imp_device {
+	struct drm_device drm;
+	struct pci_dev *pdev;
+	struct p2pbuf_imp_engine engine;
+
+	struct mutex imports_lock;
+	struct list_head imports;
+};
+
+/**
+ * struct p2pbuf_imp_import - a GEM object wrapping an imported dma-buf
+ * @base: the GEM object; base.resv is the dma-buf's reservation object
+ * @dmabuf: the imported buffer (a reference is held)
+ * @dynimp: the dynamic attachment and its mapping (locking: see there)
+ * @node: in &p2pbuf_imp_device.imports, under its imports_lock
+ */
+struct p2pbuf_imp_import {
+	struct drm_gem_object base;
+	struct dma_buf *dmabuf;
+	struct p2pbuf_dynimp dynimp;
+	struct list_head node;
+};
+
+static inline struct p2pbuf_imp_device *to_p2pbuf_imp(struct drm_device *drm)
+{
+	return container_of(drm, struct p2pbuf_imp_device, drm);
+}
+
+/* p2pbuf_imp_engine.c */
+int p2pbuf_imp_engine_init(struct p2pbuf_imp_engine *engine,
+			   struct drm_device *drm, struct pci_dev *pdev);
+int p2pbuf_imp_engine_ready(struct p2pbuf_imp_engine *engine);
+int p2pbuf_imp_engine_dma(struct p2pbuf_imp_engine *engine,
+			  const struct p2pbuf_imp_job *job, u64 src, u64 dst,
+			  u32 len, bool to_ram);
+u64 p2pbuf_imp_engine_buffer(void);
+struct dma_fence *p2pbuf_imp_engine_fence(struct p2pbuf_imp_engine *engine);
+void p2pbuf_imp_engine_start(struct p2pbuf_imp_engine *engine,
+			     struct p2pbuf_imp_job *job);
+void p2pbuf_imp_engine_finish(struct p2pbuf_imp_engine *engine,
+			      struct p2pbuf_imp_job *job, int error);
+void p2pbuf_imp_engine_quiesce(struct p2pbuf_imp_engine *engine,
+			       struct drm_gem_object *obj);
+
+/* p2pbuf_imp_gem.c */
+struct sg_table *p2pbuf_imp_gem_map(struct drm_gem_object *obj);
+void p2pbuf_imp_gem_sync(struct drm_gem_object *obj, struct sg_table *sgt,
+			 bool for_device);
+int p2pbuf_imp_gem_create_ioctl(struct drm_device *drm, void *data,
+				struct drm_file *file);
+int p2pbuf_imp_gem_mmap_offset_ioctl(struct drm_device *drm, void *data,
+				     struct drm_file *file);
+int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
+			      struct drm_file *file);
+
+/* p2pbuf_imp_prime.c */
+struct drm_gem_object *p2pbuf_imp_gem_prime_import(struct drm_device *drm,
+						   struct dma_buf *dmabuf);
+struct p2pbuf_imp_import *to_p2pbuf_imp_import(struct drm_gem_object *obj);
+void p2pbuf_imp_prime_kill_all(struct p2pbuf_imp_device *idev);
+
+/* p2pbuf_imp_submit.c */
+int p2pbuf_imp_copy_ioctl(struct drm_device *drm, void *data,
+			  struct drm_file *file);
+int p2pbuf_imp_pattern_ioctl(struct drm_device *drm, void *data,
+			     struct drm_file *file);
+
+/* p2pbuf_imp_debugfs.c */
+void p2pbuf_imp_debugfs_init(struct drm_minor *minor);
+void p2pbuf_imp_debugfs_register(struct p2pbuf_imp_device *idev);
+
+#endif /* _P2PBUF_IMP_DRV_H */
