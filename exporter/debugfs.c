@@ -102,8 +102,9 @@ static int buffers_show(struct seq_file *m, void *unused)
 	int ret = 0;
 
 	mutex_lock(&dev->lock);
-	seq_printf(m, "device %s%s%s\n", pci_name(dev->pdev),
-		   dev->gone ? " gone" : "", dev->in_reset ? " in-reset" : "");
+	seq_printf(m, "device %s resets %u%s%s\n", pci_name(dev->pdev),
+		   dev->resets, dev->gone ? " gone" : "",
+		   dev->in_reset ? " in-reset" : "");
 	list_for_each_entry(buf, &dev->buffers, node) {
 		/* The buffer cannot be released: that needs dev->lock. */
 		ret = dma_resv_lock_interruptible(buf->dmabuf->resv, NULL);

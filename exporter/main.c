@@ -162,6 +162,7 @@ static void p2pbuf_exp_reset_done(struct pci_dev *pdev)
 
 	mutex_lock(&dev->lock);
 	dev->in_reset = false;
+	dev->resets++;
 	mutex_unlock(&dev->lock);
 	p2pbuf_exp_restore_all(dev, P2PBUF_EXP_REVOKED_RESET);
 }

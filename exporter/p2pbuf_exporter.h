@@ -61,11 +61,12 @@ struct p2pbuf_exp_bar {
  * @bars: the BARs, indexed by BAR number; read-only after probe()
  * @walk_lock: serializes walks over all buffers (p2pbuf_exp_revoke_all(),
  *	p2pbuf_exp_restore_all()); protects every buffer's @walk node
- * @lock: protects @buffers, @gone, @in_reset and @next_id
+ * @lock: protects @buffers, @gone, @in_reset, @resets and @next_id
  * @buffers: the buffers exported from this device and not yet released
  * @gone: set by remove(): no more exports, every ioctl fails with -ENODEV
  * @in_reset: between reset_prepare() and reset_done(): new buffers are
  *	born revoked for %P2PBUF_EXP_REVOKED_RESET
+ * @resets: number of completed resets, for debugfs
  * @next_id: number of the next buffer, for debugfs
  */
 struct p2pbuf_exp_dev {
@@ -82,6 +83,7 @@ struct p2pbuf_exp_dev {
 	struct list_head buffers;
 	bool gone;
 	bool in_reset;
+	unsigned int resets;
 	u64 next_id;
 };
 
