@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -1068,6 +1070,350 @@ static void test_reset_keeps_user_revoke(void)
 	close(plain);
 }
 
+
+/* ---- the test importer (exporter/test_importer.c) -------------------------- */
+
+#define TI_MODULE	"p2pbuf_test_importer"
+#define IMP_VENDOR	0x1234	/* edu: the bed's importer device */
+#define IMP_DEVICE	0x11e8
+
+static struct {
+	char bdf[NAME_MAX + 1];
+	/* The route the bed says a mapping takes; NULL outside the bed. */
+	const char *expect;
+} imp;
+
+static bool find_pci_device(unsigned int vendor_id, unsigned int device_id,
+			    char *bdf, size_t size)
+{
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	bool found = false;
+
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		char path[PATH_MAX];
+		unsigned int vendor, device;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 de->d_name);
+		if (!read_hex(path, &vendor) || vendor != vendor_id)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (!read_hex(path, &device) || device != device_id)
+			continue;
+		snprintf(bdf, size, "%s", de->d_name);
+		found = true;
+	}
+	closedir(dir);
+	return found;
+}
+
+static void setup_test_importer(void)
+{
+	int ret = igt_kmod_load(TI_MODULE, NULL);
+
+	igt_require_f(ret == 0, "cannot load %s: %s\n", TI_MODULE,
+		      strerror(-ret));
+	igt_require_f(find_pci_device(IMP_VENDOR, IMP_DEVICE, imp.bdf,
+				      sizeof(imp.bdf)),
+		      "no edu device (%04x:%04x) to import for\n", IMP_VENDOR,
+		      IMP_DEVICE);
+	imp.expect = p2pbuf_bed_expect();
+}
+
+/* One command to the test importer; 0 or -errno. */
+__attribute__((format(printf, 1, 2)))
+static int ti_cmd(const char *fmt, ...)
+{
+	char path[PATH_MAX], cmd[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/" TI_MODULE "/control",
+		 igt_debugfs_mount());
+	return write_file(path, cmd);
+}
+
+static void ti_attach(int slot, int buf, const char *mode)
+{
+	int ret = ti_cmd("attach %d %d %s %s", slot, buf, imp.bdf, mode);
+
+	igt_assert_f(ret == 0, "%s attach for %s: %s\n", mode, imp.bdf,
+		     strerror(-ret));
+}
+
+/* The test importer's status line of @slot, in @line. */
+static void ti_status(int slot, char *line, size_t size)
+{
+	char text[4096], key[32];
+	const char *start, *end;
+
+	igt_assert_lt(0, p2pbuf_debugfs_read(TI_MODULE "/status", text,
+					     sizeof(text)));
+	snprintf(key, sizeof(key), "slot %d ", slot);
+	start = strstr(text, key);
+	igt_assert_f(start, "slot %d not in:\n%s", slot, text);
+	end = strchr(start, '\n');
+	snprintf(line, size, "%.*s",
+		 (int)(end ? end - start : (long)strlen(start)), start);
+}
+
+static void ti_assert(int slot, const char *want)
+{
+	char line[512];
+
+	ti_status(slot, line, sizeof(line));
+	igt_assert_f(strstr(line, want), "test importer slot %d: expected \"%s\" in:\n%s\n",
+		     slot, want, line);
+}
+
+/* The exporter's debugfs block of @buf contains @want. */
+__attribute__((format(printf, 2, 3)))
+static void block_has(int buf, const char *fmt, ...)
+{
+	char block[4096], want[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	igt_assert_f(buffer_block(buf, block, sizeof(block)),
+		     "dma-buf %d is not in debugfs:\n%s", buf, report);
+	igt_assert_f(strstr(block, want), "expected \"%s\" in:\n%s", want,
+		     block);
+}
+
+static void require_route(void)
+{
+	igt_require_f(imp.expect, "$P2PBUF_EXPECT is not set: not in the p2pbuf test bed\n");
+	igt_require_f(strcmp(imp.expect, "none"),
+		      "no P2P route between the bed's devices in this topology\n");
+}
+
+static bool readable_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * Run @op (an unbind or a revoke) in a child while the test importer
+ * holds a mapping it only drops on command: @op must not finish before
+ * the unmap, and must finish soon after it.
+ */
+static void assert_waits_for_unmap(int slot, void (*op)(void))
+{
+	int done[2];
+
+	igt_assert_eq(pipe(done), 0);
+	igt_fork(child, 1) {
+		close(done[0]);
+		op();
+		igt_assert_eq(write(done[1], "x", 1), 1);
+	}
+	close(done[1]);
+
+	igt_assert_f(!readable_within(done[0], 1000),
+		     "finished while the importer still held its mapping\n");
+	ti_assert(slot, "mapped 1 invalidations 1 ");
+	igt_assert_eq(ti_cmd("unmap %d", slot), 0);
+	igt_assert_f(readable_within(done[0], 10000),
+		     "did not finish after the importer unmapped\n");
+	igt_waitchildren();
+	close(done[0]);
+}
+
+/* ---- subtests with the test importer -------------------------------------- */
+
+static void test_attach_policy(void)
+{
+	int buf = export_pages(0, 1);
+	char block[4096];
+	int ret;
+
+	igt_assert_eq(ti_cmd("attach 0 %d %s static", buf, imp.bdf),
+		      -EOPNOTSUPP);
+	block_has(buf, "  rejected 1 last %s no-peer2peer\n", imp.bdf);
+	igt_assert_eq(ti_cmd("attach 0 %d %s norevoke", buf, imp.bdf),
+		      -EOPNOTSUPP);
+	block_has(buf, "  rejected 2 last %s not-revocable\n", imp.bdf);
+
+	ret = ti_cmd("attach 0 %d %s dynamic", buf, imp.bdf);
+	if (imp.expect && !strcmp(imp.expect, "none")) {
+		igt_assert_eq(ret, -EOPNOTSUPP);
+		block_has(buf, "  rejected 3 last %s unreachable\n", imp.bdf);
+	} else {
+		igt_assert_f(ret == 0, "dynamic attach: %s\n", strerror(-ret));
+		block_has(buf, "  attach %s driver ", imp.bdf);
+		block_has(buf, " decision p2p distance ");
+		block_has(buf, " mapped 0 maps 0 route none\n");
+		igt_assert_eq(ti_cmd("detach 0"), 0);
+	}
+	igt_assert(buffer_block(buf, block, sizeof(block)));
+	igt_assert_f(!strstr(block, "  attach "), "%s", block);
+	close(buf);
+}
+
+static void test_map_route(void)
+{
+	const struct p2pbuf_exp_range r[] = {
+		{ .offset = 8 * dev.page, .length = 2 * dev.page },
+		{ .offset = 0, .length = dev.page },
+	};
+	int buf;
+
+	require_route();
+	buf = export_ranges_fd(dev.fd, r, ARRAY_SIZE(r));
+	ti_attach(0, buf, "dynamic");
+	ti_attach(1, buf, "dynamic");
+	igt_assert_eq(ti_cmd("map 0"), 0);
+	ti_assert(0, "mapped 1 ");
+	block_has(buf, " mapped 1 maps 1 route %s\n", imp.expect);
+	igt_assert_eq(ti_cmd("map 1"), 0);
+	for (int i = 0; i < 20; i++) {
+		igt_assert_eq(ti_cmd("unmap 0"), 0);
+		igt_assert_eq(ti_cmd("map 0"), 0);
+	}
+	block_has(buf, " mapped 1 maps 21 route %s\n", imp.expect);
+	igt_assert_eq(ti_cmd("unmap 0"), 0);
+	block_has(buf, " mapped 0 maps 21 route %s\n", imp.expect);
+	igt_assert_eq(ti_cmd("detach 0"), 0);
+	igt_assert_eq(ti_cmd("detach 1"), 0);
+	close(buf);
+}
+
+static void test_revoke_mapped(void)
+{
+	int buf;
+
+	require_route();
+	buf = export_pages(0, 2);
+	ti_attach(0, buf, "dynamic");
+	igt_assert_eq(ti_cmd("map 0"), 0);
+
+	/* The importer is told, and unmaps before REVOKE returns. */
+	igt_assert_eq_u32(do_revoke_ok(buf, 0), P2PBUF_EXP_REVOKED_USER);
+	ti_assert(0, "mapped 0 invalidations 1 ");
+	block_has(buf, " state revoked:user\n");
+	block_has(buf, " mapped 0 maps 1 ");
+	igt_assert_eq(ti_cmd("map 0"), -ENODEV);
+	ti_assert(0, "map-errno -19 ");
+
+	/* Restore tells the importer again, so that it maps anew. */
+	igt_assert_eq_u32(do_revoke_ok(buf, P2PBUF_EXP_REVOKE_RESTORE), 0);
+	ti_assert(0, "mapped 0 invalidations 2 ");
+	igt_assert_eq(ti_cmd("map 0"), 0);
+	block_has(buf, " mapped 1 maps 2 route %s\n", imp.expect);
+
+	igt_assert_eq(ti_cmd("detach 0"), 0);
+	close(buf);
+}
+
+static int waits_buf;
+
+static void revoke_waits_buf(void)
+{
+	igt_assert_eq_u32(do_revoke_ok(waits_buf, 0), P2PBUF_EXP_REVOKED_USER);
+}
+
+static void test_revoke_waits_for_unmap(void)
+{
+	require_route();
+	waits_buf = export_pages(0, 1);
+	ti_attach(0, waits_buf, "manual");
+	igt_assert_eq(ti_cmd("map 0"), 0);
+
+	assert_waits_for_unmap(0, revoke_waits_buf);
+	block_has(waits_buf, " state revoked:user\n");
+	igt_assert_eq(ti_cmd("map 0"), -ENODEV);
+
+	igt_assert_eq(ti_cmd("detach 0"), 0);
+	close(waits_buf);
+}
+
+static void unbind_op(void)
+{
+	igt_assert_eq(unbind_device(), 0);
+}
+
+static void reopen_after_rebind(void)
+{
+	igt_assert_eq(bind_device(), 0);
+	close(dev.fd);
+	dev.fd = open_node();
+	igt_assert_lte(0, dev.fd);
+}
+
+static void test_unbind_waits_for_unmap(void)
+{
+	int buf;
+
+	require_route();
+	buf = export_pages(0, 1);
+	ti_attach(0, buf, "manual");
+	igt_assert_eq(ti_cmd("map 0"), 0);
+
+	assert_waits_for_unmap(0, unbind_op);
+	igt_assert(!is_bound());
+	/* Gone for good: no new map, no new attachment. */
+	igt_assert_eq(ti_cmd("map 0"), -ENODEV);
+	igt_assert_eq(ti_cmd("attach 1 %d %s dynamic", buf, imp.bdf), -ENODEV);
+	igt_assert_eq(ti_cmd("detach 0"), 0);
+	close(buf);
+	reopen_after_rebind();
+}
+
+static void test_unbind_mapped(void)
+{
+	struct timespec start;
+	int buf;
+
+	require_route();
+	buf = export_pages(0, 1);
+	ti_attach(0, buf, "dynamic");
+	igt_assert_eq(ti_cmd("map 0"), 0);
+
+	igt_gettime(&start);
+	igt_assert_eq(unbind_device(), 0);
+	igt_assert_lt_u64(igt_nsec_elapsed(&start), 5000000000ull);
+	ti_assert(0, "mapped 0 invalidations 1 ");
+	igt_assert_eq(ti_cmd("map 0"), -ENODEV);
+	igt_assert_eq(ti_cmd("detach 0"), 0);
+	close(buf);
+	reopen_after_rebind();
+}
+
+static void test_reset_mapped(void)
+{
+	char path[PATH_MAX];
+	int buf, ret;
+
+	require_route();
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", dev.bdf);
+	igt_require_f(access(path, W_OK) == 0, "%s has no reset method\n",
+		      dev.bdf);
+	buf = export_pages(0, 1);
+	ti_attach(0, buf, "dynamic");
+	igt_assert_eq(ti_cmd("map 0"), 0);
+
+	ret = write_file(path, "1");
+	igt_require_f(ret == 0, "resetting %s: %s\n", dev.bdf, strerror(-ret));
+	/* Revoked (invalidate, unmap) before, restored (invalidate) after. */
+	ti_assert(0, "mapped 0 invalidations 2 ");
+	block_has(buf, " state active\n");
+	igt_assert_eq(ti_cmd("map 0"), 0);
+	igt_assert_eq(ti_cmd("detach 0"), 0);
+	close(buf);
+}
+
 int igt_main()
 {
 	igt_fixture() {
@@ -1237,6 +1583,51 @@ int igt_main()
 		     "ranges in export order and state, until it is closed.");
 	igt_subtest("debugfs-lists-buffer")
 		test_debugfs_lists_buffer();
+
+	igt_subtest_group() {
+		igt_fixture()
+			setup_test_importer();
+
+		igt_describe("The attach policy, with an importer for the bed's "
+			     "edu device: static and non-revocable importers "
+			     "are refused with EOPNOTSUPP, a dynamic P2P one is "
+			     "accepted where the PCI core finds a route.");
+		igt_subtest("attach-policy")
+			test_attach_policy();
+
+		igt_describe("A mapping takes the route the topology gives "
+			     "(debugfs), for several attachments and repeated "
+			     "maps.");
+		igt_subtest("map-route")
+			test_map_route();
+
+		igt_describe("REVOKE of a mapped dma-buf invalidates the "
+			     "importer, which unmaps; maps fail with ENODEV "
+			     "until a restore, which invalidates again.");
+		igt_subtest("revoke-mapped")
+			test_revoke_mapped();
+
+		igt_describe("REVOKE does not return while an importer still "
+			     "holds a mapping.");
+		igt_subtest("revoke-waits-for-unmap")
+			test_revoke_waits_for_unmap();
+
+		igt_describe("Unbinding the exporter does not return while an "
+			     "importer still holds a mapping of its BAR; then "
+			     "the buffer can neither be mapped nor attached.");
+		igt_subtest("unbind-waits-for-unmap")
+			test_unbind_waits_for_unmap();
+
+		igt_describe("Unbinding with a mapped dynamic importer "
+			     "invalidates it and returns once it unmapped.");
+		igt_subtest("unbind-mapped")
+			test_unbind_mapped();
+
+		igt_describe("A function reset revokes a mapped buffer (the "
+			     "importer unmaps) and restores it afterwards.");
+		igt_subtest("reset-mapped")
+			test_reset_mapped();
+	}
 
 	igt_fixture() {
 		if (dev.fd >= 0)
