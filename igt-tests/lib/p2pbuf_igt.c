@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by p2pbuf's IGT tests; see p2pbuf_igt.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "igt.h"
+#include "p2pbuf_igt.h"
+
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+const char *p2pbuf_bed_topology(void)
+{
+	return env_or_null("P2PBUF_TOPO");
+}
+
+const char *p2pbuf_bed_expect(void)
+{
+	return env_or_null("P2PBUF_EXPECT");
+}
+
+const char *p2pbuf_bed_data(void)
+{
+	return env_or_null("P2PBUF_DATA");
+}
+
+int p2pbuf_read_file(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!size)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return err ? err : (int)len;
+}
+
+int p2pbuf_debugfs_read(const char *rel, char *buf, size_t size)
+{
+	const char *mnt = igt_debugfs_mount();
+	char path[PATH_MAX];
+
+	if (!mnt)
+		return -ENODEV;
+	if (snprintf(path, sizeof(path), "%s/%s", mnt, rel) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return p2pbuf_read_file(path, buf, size);
+}
+
+bool p2pbuf_kv_get(const char *text, const char *key, char *val, size_t size)
+{
+	size_t klen = strlen(key);
+	const char *line, *end;
+	size_t vlen;
+
+	for (line = text; line && *line; line = end ? end + 1 : NULL) {
+		end = strchr(line, '\n');
+		if (strncmp(line, key, klen) || line[klen] != ' ')
+			continue;
+		line += klen + 1;
+		vlen = end ? (size_t)(end - line) : strlen(line);
+		if (size) {
+			if (vlen > size - 1)
+				vlen = size - 1;
+			memcpy(val, line, vlen);
+			val[vlen] = '\0';
+		}
+		return true;
+	}
+	return false;
+}
+
+bool p2pbuf_kv_get_long(const char *text, const char *key, long *val)
+{
+	char buf[64], *end;
+
+	if (!p2pbuf_kv_get(text, key, buf, sizeof(buf)) || !buf[0])
+		return false;
+	errno = 0;
+	*val = strtol(buf, &end, 0);
+	return !errno && *end == '\0';
+}
+
+int p2pbuf_open_render(const char *driver)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	drmVersionPtr ver;
+	int fd = -ENOENT;
+	DIR *dir;
+
+	dir = opendir("/dev/dri");
+	if (!dir)
+		return -ENOENT;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "renderD", 7))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ver = drmGetVersion(fd);
+		if (ver && !strcmp(ver->name, driver)) {
+			drmFreeVersion(ver);
+			break;
+		}
+		if (ver)
+			drmFreeVersion(ver);
+		close(fd);
+		fd = -ENOENT;
+	}
+	closedir(dir);
+	return fd;
+}
+
+static int host_check(const char *line)
+{
+	const char *res = getenv("P2PBUF_RESULTS");
+	char path[PATH_MAX];
+	FILE *f;
+	int err = 0;
+
+	if (!res || !*res)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/host-checks.txt", res);
+	f = fopen(path, "a");
+	if (!f)
+		return -errno;
+	if (fputs(line, f) == EOF)
+		err = -EIO;
+	if (fclose(f) == EOF && !err)
+		err = -errno;
+	return err;
+}
+
+int p2pbuf_host_check_pattern(uint64_t offset, uint64_t len, uint32_t seed)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "pattern %llu %llu %u\n",
+		 (unsigned long long)offset, (unsigned long long)len, seed);
+	return host_check(line);
+}
+
+int p2pbuf_host_check_fill(uint64_t offset, uint64_t len, uint8_t byte)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "fill %llu %llu %u\n",
+		 (unsigned long long)offset, (unsigned long long)len, byte);
+	return host_check(line);
+}

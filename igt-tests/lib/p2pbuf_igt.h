@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by p2pbuf's IGT tests (igt-tests/lib/, linked into every
+ * test binary).  They build against IGT's real headers as well as against
+ * igt-tests/compat/.
+ */
+#ifndef P2PBUF_IGT_H
+#define P2PBUF_IGT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The test bed (tools/testbed/run-guest.sh) describes the topology a test
+ * runs in; outside the bed these return NULL and bed-specific subtests skip.
+ *   P2PBUF_TOPO    the topology's name
+ *   P2PBUF_EXPECT  the P2P route the kernel must pick between the exporter
+ *                  and importer devices: bus-addr, host-bridge-iova,
+ *                  host-bridge-direct or none
+ *   P2PBUF_DATA    "ok" when device-to-device DMA carries data, otherwise
+ *                  the reason it cannot (use it as the skip reason)
+ */
+const char *p2pbuf_bed_topology(void);
+const char *p2pbuf_bed_expect(void);
+const char *p2pbuf_bed_data(void);
+
+/*
+ * Read the file at @path into @buf (at most @size - 1 bytes, NUL
+ * terminated).  Returns the length read or a negative errno.
+ */
+int p2pbuf_read_file(const char *path, char *buf, size_t size);
+
+/* Same for @rel below the debugfs mount, e.g. "p2pbuf_probe/report". */
+int p2pbuf_debugfs_read(const char *rel, char *buf, size_t size);
+
+/*
+ * Reports made of "key value" lines (the probe's, the drivers' debugfs
+ * files): copy the value of the first line starting with @key and a space
+ * into @val.  Returns false when there is no such line.
+ */
+bool p2pbuf_kv_get(const char *text, const char *key, char *val,
+		   size_t size);
+/* Same, parsed as a (decimal, 0x-hex or octal) integer. */
+bool p2pbuf_kv_get_long(const char *text, const char *key, long *val);
+
+/*
+ * Open the render node of the DRM driver named @driver (drmGetVersion's
+ * name, e.g. "p2pbuf_imp" or "vgem").  IGT's drm_open_driver*() only know
+ * upstream drivers.  Returns an fd or a negative errno (-ENOENT: no such
+ * driver).
+ */
+int p2pbuf_open_render(const char *driver);
+
+/*
+ * Byte checks the host makes on the exporter BAR's backing file after the
+ * guest powered off (see tools/testbed/README.md): BAR2 bytes
+ * [@offset, @offset + @len) hold p2pbuf_pattern_byte(@seed, k), or all equal
+ * @byte.  Return 0, or a negative errno when $P2PBUF_RESULTS is not set or
+ * not writable (outside the bed: the caller decides whether to skip).
+ */
+int p2pbuf_host_check_pattern(uint64_t offset, uint64_t len, uint32_t seed);
+int p2pbuf_host_check_fill(uint64_t offset, uint64_t len, uint8_t byte);
+
+#endif /* P2PBUF_IGT_H */

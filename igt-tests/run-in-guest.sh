@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# In the test bed's guest: run p2pbuf's IGT tests, and upstream IGT's
+# vgem_basic and dmabuf as the baseline, under igt_runner; then write
+# $P2PBUF_RESULTS/summary.tsv, one line per subtest and dynamic subtest:
+#
+#   <binary>@<subtest>[@<dynamic>] TAB pass|fail|skip TAB <reason>
+#
+# (the skip message, the first failed assertion, or what igt_runner saw:
+# crash, timeout, incomplete, dmesg-warn, ... are all failures).
+#
+#   bash igt-tests/run-in-guest.sh      (from the repository copy, as root)
+#
+# Environment:
+#   P2PBUF_RESULTS     writable results directory (required); igt_runner's
+#                      results and its output go to $P2PBUF_RESULTS/igt/
+#   P2PBUF_TEST        run only the subtests matching these shell globs
+#                      (comma-separated); a glob with an "@" is matched
+#                      against <binary>@<subtest>, e.g. "p2pbuf_*@probe-*"
+#   P2PBUF_IGT_TESTS   the test binaries to run (comma- or space-separated
+#                      names): ours from igt-tests/build/, others from
+#                      IGT's test directory.  Default: all of ours plus
+#                      vgem_basic and dmabuf.
+#   P2PBUF_IGT_TIMEOUT per-subtest timeout in seconds (default 300)
+#   P2PBUF_DMESG_ALLOW extra kernel messages (an extended regex) that do not
+#                      fail a subtest, on top of igt-tests/dmesg-allow.txt
+#   P2PBUF_TOPO, P2PBUF_EXPECT, P2PBUF_DATA, P2PBUF_IOMMU
+#                      the topology's description, passed on to the tests
+#
+# Exit status 0 when the summary was written (whatever the tests did: the
+# host judges summary.tsv), non-zero when igt_runner could not run at all.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD=$HERE/build
+SUMMARIZE=$BUILD/tools/igt_summary
+IGT_DIR=${IGT_TESTS_DIR:-/usr/libexec/igt-gpu-tools}
+BASELINE="vgem_basic dmabuf"
+TIMEOUT=${P2PBUF_IGT_TIMEOUT:-300}
+
+say() { printf 'run-in-guest: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+[ -n "${P2PBUF_RESULTS:-}" ] || die "P2PBUF_RESULTS is not set"
+OUT=$P2PBUF_RESULTS/igt
+SUMMARY=$P2PBUF_RESULTS/summary.tsv
+command -v igt_runner >/dev/null || die "igt_runner is not installed"
+[ -x "$SUMMARIZE" ] || die "$SUMMARIZE is missing: build igt-tests first (tools/testbed/build.sh)"
+
+WORK=$(mktemp -d /tmp/p2pbuf-igt.XXXXXX) || die "cannot create a work directory"
+trap 'rm -rf "$WORK"' EXIT
+ROOT=$WORK/tests		# igt_runner's test root: links to the binaries
+LIST=$WORK/test-list.txt	# what igt_runner runs, igt@<binary>@<subtest>
+PRE=$WORK/pre.tsv		# summary lines made before the runner ran
+mkdir -p "$ROOT"
+: >"$LIST"
+: >"$PRE"
+rm -f "$SUMMARY"
+
+# Reasons go into a TAB-separated file: no tabs or line breaks in them.
+pre_fail() { printf '%s\tfail\t%s\n' "$1" "$(printf '%s' "$2" | tr '\t\n' '  ')" >>"$PRE"; }
+
+# ---- which binaries ----------------------------------------------------------
+set -f				# the lists below hold globs
+if [ -n "${P2PBUF_IGT_TESTS:-}" ]; then
+	names=$(printf '%s' "$P2PBUF_IGT_TESTS" | tr ',' ' ')
+else
+	names=$(find "$BUILD" -maxdepth 1 -type f -perm -u+x -printf '%f\n' | sort)
+	names="$names $BASELINE"
+fi
+binaries=
+for b in $names; do
+	if [ -x "$BUILD/$b" ] && [ -f "$BUILD/$b" ]; then
+		ln -sf "$BUILD/$b" "$ROOT/$b"
+	elif [ -x "$IGT_DIR/$b" ]; then
+		ln -sf "$IGT_DIR/$b" "$ROOT/$b"
+	else
+		pre_fail "$b" "no such IGT test binary (not in $BUILD or $IGT_DIR)"
+		continue
+	fi
+	binaries="$binaries $b"
+	echo "$b" >>"$ROOT/test-list.txt"	# igt_runner wants the root's list
+done
+
+# ---- which subtests ------------------------------------------------------------
+IFS=, read -r -a globs <<<"${P2PBUF_TEST:-}"
+
+selected() {		# selected BINARY SUBTEST
+	local g
+
+	[ ${#globs[@]} -eq 0 ] && return 0
+	for g in "${globs[@]}"; do
+		g=${g## }
+		g=${g%% }
+		[ -z "$g" ] && continue
+		if [[ $g == *@* ]]; then
+			# shellcheck disable=SC2053 # $g is a glob
+			[[ "$1@$2" == $g ]] && return 0
+		else
+			# shellcheck disable=SC2053
+			[[ "$2" == $g ]] && return 0
+		fi
+	done
+	return 1
+}
+
+for b in $binaries; do
+	if ! subtests=$("$ROOT/$b" --list-subtests 2>"$WORK/list.err"); then
+		pre_fail "$b" "--list-subtests failed: $(head -n 3 "$WORK/list.err")"
+		continue
+	fi
+	if [ -z "$subtests" ]; then
+		# A test without subtests: its name stands for it.
+		selected "$b" "$b" && echo "igt@$b" >>"$LIST"
+		continue
+	fi
+	for s in $subtests; do
+		selected "$b" "$s" && echo "igt@$b@$s" >>"$LIST"
+	done
+done
+set +f
+
+if [ ! -s "$LIST" ]; then
+	if [ -n "${P2PBUF_TEST:-}" ]; then
+		pre_fail "${P2PBUF_TEST}" "no subtest of [${binaries# }] matches P2PBUF_TEST=${P2PBUF_TEST}"
+	else
+		pre_fail "igt-tests" "no IGT test to run"
+	fi
+	cp "$PRE" "$SUMMARY"
+	cat "$SUMMARY"
+	exit 0
+fi
+say "running $(wc -l <"$LIST") subtests of:${binaries}"
+
+# ---- run -------------------------------------------------------------------------
+envs=()
+for v in P2PBUF_TOPO P2PBUF_EXPECT P2PBUF_DATA P2PBUF_IOMMU P2PBUF_RESULTS; do
+	[ -n "${!v:-}" ] && envs+=(-e "$v")
+done
+# libigt's first look at debugfs' tracing directory makes the kernel print a
+# warning-level notice about the automount, which would turn whichever
+# subtest comes first into dmesg-warn: get it printed before the runner
+# starts reading the kernel log.
+ls /sys/kernel/debug/tracing/ >/dev/null 2>&1
+rm -rf "$OUT"
+igt_runner --test-list "$LIST" --per-test-timeout "$TIMEOUT" \
+	--name "p2pbuf${P2PBUF_TOPO:+-$P2PBUF_TOPO}" "${envs[@]}" \
+	"$ROOT" "$OUT" 2>&1 | tee "$WORK/runner.txt"
+rc=${PIPESTATUS[0]}
+say "igt_runner exited $rc"
+mkdir -p "$OUT"
+cp "$WORK/runner.txt" "$LIST" "$OUT/" 2>/dev/null
+
+# An interrupted run leaves the per-test results but no results.json.
+if [ ! -s "$OUT/results.json" ] && [ -d "$OUT/0" ]; then
+	say "no results.json: making it with igt_results"
+	igt_results "$OUT" >/dev/null 2>&1
+fi
+if [ ! -s "$OUT/results.json" ]; then
+	while read -r t; do
+		pre_fail "${t#igt@}" "igt_runner produced no results (exit $rc; see igt/runner.txt)"
+	done <"$LIST"
+	cp "$PRE" "$SUMMARY"
+	cat "$SUMMARY"
+	die "igt_runner produced no results.json"
+fi
+
+# ---- summary -------------------------------------------------------------------
+# Kernel messages that do not fail a subtest in this topology: see
+# igt-tests/dmesg-allow.txt.
+allow_applies() {	# allow_applies CONDITION
+	local t IFS=,
+
+	case "$1" in
+	always) return 0 ;;
+	nodata) [ "${P2PBUF_DATA:-ok}" != ok ] ;;
+	expect=*) [ "${P2PBUF_EXPECT:-}" = "${1#expect=}" ] ;;
+	topo=*)
+		for t in ${1#topo=}; do
+			[ "${P2PBUF_TOPO:-}" = "$t" ] && return 0
+		done
+		return 1
+		;;
+	*) say "dmesg-allow.txt: unknown condition '$1'"; return 1 ;;
+	esac
+}
+allow=()
+while IFS= read -r line; do
+	case "$line" in '' | '#'*) continue ;; esac
+	allow_applies "${line%%: *}" && allow+=(-a "${line#*: }")
+done <"$HERE/dmesg-allow.txt"
+[ -n "${P2PBUF_DMESG_ALLOW:-}" ] && allow+=(-a "$P2PBUF_DMESG_ALLOW")
+if ! "$SUMMARIZE" "${allow[@]}" "$OUT/results.json" "$LIST" >"$WORK/summary.tsv"; then
+	die "cannot summarize $OUT/results.json"
+fi
+cat "$PRE" "$WORK/summary.tsv" >"$SUMMARY"
+cat "$SUMMARY"
+say "$(cut -f2 "$SUMMARY" | sort | uniq -c | awk '{ printf("%s%d %s", (NR > 1 ? ", " : ""), $1, $2) }')"
+exit 0
