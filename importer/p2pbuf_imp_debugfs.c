@@ -85,7 +85,7 @@ static int p2pbuf_imp_engine_show(struct seq_file *m, void *unused)
 	struct device *dev = engine->dev;
 
 	seq_printf(m, "p2p %d\n", READ_ONCE(p2pbuf_imp_p2p));
-	seq_printf(m, "busy %d\n", READ_ONCE(engine->active) != NULL);
+	seq_printf(m, "busy %d\n", !!READ_ONCE(engine->active));
 	seq_printf(m, "stuck %d\n", READ_ONCE(engine->stuck));
 	seq_printf(m, "seqno %llu\n", READ_ONCE(engine->seqno));
 	seq_printf(m, "commands %lld\n", atomic64_read(&engine->commands));

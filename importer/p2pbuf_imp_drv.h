@@ -90,7 +90,7 @@ struct p2pbuf_imp_engine {
 	struct device *dev;
 	void __iomem *regs;
 
-	struct mutex lock;
+	struct mutex lock;	/* one job at a time; see above */
 	struct completion done;
 	void *bounce;
 	dma_addr_t bounce_dma;
@@ -98,7 +98,7 @@ struct p2pbuf_imp_engine {
 	u64 fence_context;
 	u64 seqno;
 
-	spinlock_t active_lock;
+	spinlock_t active_lock;	/* protects @active */
 	struct p2pbuf_imp_job *active;
 
 	atomic_t inject_stall;
@@ -121,7 +121,7 @@ struct p2pbuf_imp_device {
 	struct pci_dev *pdev;
 	struct p2pbuf_imp_engine engine;
 
-	struct mutex imports_lock;
+	struct mutex imports_lock;	/* protects @imports */
 	struct list_head imports;
 };
 

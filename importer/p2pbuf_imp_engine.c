@@ -175,7 +175,10 @@ int p2pbuf_imp_engine_dma(struct p2pbuf_imp_engine *engine,
 	if (atomic_dec_if_positive(&engine->inject_stall) >= 0) {
 		/* Fault injection: a command that never completes. */
 		schedule_timeout_uninterruptible(timeout);
-		goto timed_out;
+		engine->stuck = true;
+		atomic64_inc(&engine->timeouts);
+		dev_notice(engine->dev, "injected DMA engine stall\n");
+		return -ETIMEDOUT;
 	}
 
 	reinit_completion(&engine->done);

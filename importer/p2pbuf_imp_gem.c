@@ -140,9 +140,10 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 	struct p2pbuf_imp_import *imp;
 	struct drm_gem_object *obj;
 	struct p2pbuf_dynimp *dyn;
+	struct sg_table *sgt;
 	int ret = 0;
 
-	if (args->flags)
+	if (args->flags & ~P2PBUF_IMP_GEM_INFO_MAP)
 		return -EINVAL;
 	obj = drm_gem_object_lookup(file, args->handle);
 	if (!obj)
@@ -166,6 +167,13 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 	if (ret)
 		goto out;
 	dyn = &imp->dynimp;
+	if (args->flags & P2PBUF_IMP_GEM_INFO_MAP) {
+		sgt = p2pbuf_dynimp_map(dyn);
+		if (IS_ERR(sgt)) {
+			ret = PTR_ERR(sgt);
+			goto unlock;
+		}
+	}
 	args->kind = P2PBUF_IMP_KIND_IMPORT;
 	args->state = p2pbuf_imp_uapi_state[dyn->state];
 	args->info_flags = dyn->attach->peer2peer ? P2PBUF_IMP_INFO_PEER2PEER : 0;
@@ -173,6 +181,7 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 	args->maps = dyn->maps;
 	args->invalidates = dyn->invalidates;
 	args->dma_segments = dyn->sgt ? dyn->sgt->nents : 0;
+unlock:
 	dma_resv_unlock(obj->resv);
 out:
 	drm_gem_object_put(obj);

@@ -101,9 +101,17 @@ struct drm_p2pbuf_imp_gem_mmap_offset {
 #define P2PBUF_IMP_INFO_PEER2PEER	(1U << 0)
 
 /**
+ * P2PBUF_IMP_GEM_INFO_MAP - &drm_p2pbuf_imp_gem_info.flags: map an import
+ * for the device first, as its next use would, and fail with the
+ * exporter's error if that is refused.  Lets userspace see where the
+ * device would DMA (debugfs) without moving a byte.
+ */
+#define P2PBUF_IMP_GEM_INFO_MAP		(1U << 0)
+
+/**
  * struct drm_p2pbuf_imp_gem_info - describe a GEM object
  * @handle: in: the object
- * @flags: in: must be 0
+ * @flags: in: 0 or %P2PBUF_IMP_GEM_INFO_MAP
  * @size: out: size in bytes
  * @kind: out: P2PBUF_IMP_KIND_*
  * @state: out: P2PBUF_IMP_STATE_*

@@ -1,0 +1,1599 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf_importer - does a dma-buf import carry real bytes, device to
+ * device?
+ *
+ * The importer (p2pbuf_imp, a DRM render driver for the test bed's edu DMA
+ * engine) imports dma-bufs with drmPrimeFDToHandle() as a GPU does, and its
+ * engine copies bytes between GEM objects or writes and checks the shared
+ * test pattern.  Imports come from vgem (system memory) and from
+ * p2pbuf_exporter (ranges of the ivshmem device's BAR2: peer-to-peer).
+ * Bytes the engine writes into the BAR are checked three ways: by the
+ * engine reading them back, by copying them into a CPU-mapped GEM object,
+ * and by the host, in the BAR's backing file after the guest powered off
+ * ($P2PBUF_RESULTS/host-checks.txt).  Where the topology carries no data
+ * device to device ($P2PBUF_DATA is not "ok") the subtests that would
+ * move bytes through the BAR skip with that reason; where the kernel knows
+ * no P2P route ($P2PBUF_EXPECT "none") the BAR cannot be imported at all.
+ *
+ * Every subtest that writes the BAR owns a region of it (REGION_*), so the
+ * host's checks of one subtest are not disturbed by another; the test
+ * bed's probe owns the first page.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "igt.h"
+#include "igt_kmod.h"
+
+#include "p2pbuf_igt.h"
+
+#include "../include/uapi/drm/p2pbuf_imp_drm.h"
+#include "../include/uapi/linux/p2pbuf_exporter.h"
+#include "../include/uapi/linux/p2pbuf_pattern.h"
+
+IGT_TEST_DESCRIPTION("The p2pbuf importer imports dma-bufs (vgem system "
+		     "memory, p2pbuf_exporter BAR ranges) with a dynamic "
+		     "attachment and has its DMA engine move bytes through "
+		     "them, device to device; checks the bytes from the guest "
+		     "and from the host, and revoke, unbind and error paths.");
+
+#define IMP_MODULE	"p2pbuf_importer"
+#define EXP_MODULE	"p2pbuf_exporter"
+#define PROBE_MODULE	"p2pbuf_probe"
+#define IMP_DRIVER	"p2pbuf_importer"	/* the PCI driver */
+#define EXP_DRIVER	"p2pbuf_exporter"
+#define EXP_BAR		2
+#define PAGE		4096ULL
+
+/* BAR2 regions, one per subtest that writes the BAR (16 MiB BAR). */
+#define REGION_ONE	(1ULL << 20)
+#define REGION_SEVERAL	(2ULL << 20)
+#define REGION_REVOKE	(3ULL << 20)
+#define REGION_UNBIND	(4ULL << 20)
+#define REGION_DEMO	(5ULL << 20)
+#define REGION_IMPORT	(6ULL << 20)
+#define REGION_MAX	(8ULL << 20)	/* to the end: 1024 ranges */
+
+/* A range of the exported buffer, as the exporter takes it. */
+struct range {
+	uint64_t offset;	/* in BAR2 */
+	uint64_t length;
+};
+
+static struct {
+	int fd;			/* the importer's render node */
+	char imp_bdf[32];	/* the edu device */
+	char imp_debugfs[64];	/* the DRM device's debugfs dir (relative) */
+	int exp_fd;		/* the exporter's character device, or -1 */
+	char exp_bdf[32];	/* the ivshmem device */
+	uint64_t bar_size;	/* BAR2 */
+	uint64_t bar_phys;	/* BAR2's CPU physical address */
+	uint64_t bar_bus;	/* BAR2's bus address */
+	uint32_t max_ranges;
+} t = { .fd = -1, .exp_fd = -1 };
+
+static char report[1 << 17];
+
+/* ---- the importer --------------------------------------------------- */
+
+static int imp_ioctl(int fd, unsigned long req, void *arg)
+{
+	return drmIoctl(fd, req, arg) ? -errno : 0;
+}
+
+static uint32_t gem_create(uint64_t size)
+{
+	struct drm_p2pbuf_imp_gem_create c = { .size = size };
+
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
+	igt_assert_eq_u64(c.size, (size + PAGE - 1) & ~(PAGE - 1));
+	return c.handle;
+}
+
+static void gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	igt_assert_eq(imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
+}
+
+static uint8_t *gem_mmap(uint32_t handle, uint64_t size)
+{
+	struct drm_p2pbuf_imp_gem_mmap_offset m = { .handle = handle };
+	void *ptr;
+
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m),
+		      0);
+	ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd,
+		   m.offset);
+	igt_assert(ptr != MAP_FAILED);
+	return ptr;
+}
+
+/* The mmap offset ioctl's result for @handle: 0 or a negative errno. */
+static int gem_mmap_offset_of_import(uint32_t handle)
+{
+	struct drm_p2pbuf_imp_gem_mmap_offset m = { .handle = handle };
+
+	return imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m);
+}
+
+static int gem_info(int fd, uint32_t handle, uint32_t flags,
+		    struct drm_p2pbuf_imp_gem_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->handle = handle;
+	info->flags = flags;
+	return imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_INFO, info);
+}
+
+static uint32_t gem_state(uint32_t handle)
+{
+	struct drm_p2pbuf_imp_gem_info info;
+
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	return info.state;
+}
+
+static int copy_fd(int fd, uint32_t src, uint64_t src_off, uint32_t dst,
+		   uint64_t dst_off, uint64_t size)
+{
+	struct drm_p2pbuf_imp_copy c = {
+		.src_handle = src, .dst_handle = dst,
+		.src_offset = src_off, .dst_offset = dst_off, .size = size,
+	};
+
+	return imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_COPY, &c);
+}
+
+static int copy(uint32_t src, uint64_t src_off, uint32_t dst,
+		uint64_t dst_off, uint64_t size)
+{
+	return copy_fd(t.fd, src, src_off, dst, dst_off, size);
+}
+
+static int pattern_fd(int fd, uint32_t handle, uint32_t op, uint64_t offset,
+		      uint64_t size, uint32_t seed,
+		      struct drm_p2pbuf_imp_pattern *out)
+{
+	struct drm_p2pbuf_imp_pattern p = {
+		.handle = handle, .op = op, .offset = offset, .size = size,
+		.seed = seed,
+	};
+	int ret = imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p);
+
+	if (out)
+		*out = p;
+	return ret;
+}
+
+static int pattern_write(uint32_t handle, uint64_t offset, uint64_t size,
+			 uint32_t seed)
+{
+	return pattern_fd(t.fd, handle, P2PBUF_IMP_PATTERN_WRITE, offset, size,
+			  seed, NULL);
+}
+
+/* The engine reads [offset, offset + size) back: must hold the pattern. */
+static void pattern_check(int fd, uint32_t handle, uint64_t offset,
+			  uint64_t size, uint32_t seed)
+{
+	struct drm_p2pbuf_imp_pattern p;
+
+	igt_assert_eq(pattern_fd(fd, handle, P2PBUF_IMP_PATTERN_CHECK, offset,
+				 size, seed, &p), 0);
+	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
+		     "byte %" PRIu64 " of [%" PRIu64 ", +%" PRIu64
+		     ") is 0x%02x, pattern %u has 0x%02x\n",
+		     (uint64_t)p.bad_offset, offset, size, p.found, seed,
+		     p.expected);
+}
+
+static void cpu_check(const uint8_t *ptr, uint64_t size, uint32_t seed)
+{
+	for (uint64_t k = 0; k < size; k++)
+		igt_assert_f(ptr[k] == p2pbuf_pattern_byte(seed, k),
+			     "byte %" PRIu64 " is 0x%02x, pattern %u has 0x%02x\n",
+			     k, ptr[k], seed, p2pbuf_pattern_byte(seed, k));
+}
+
+static void cpu_fill(uint8_t *ptr, uint64_t size, uint32_t seed)
+{
+	for (uint64_t k = 0; k < size; k++)
+		ptr[k] = p2pbuf_pattern_byte(seed, k);
+}
+
+static int prime_import(int fd, int dmabuf, uint32_t *handle)
+{
+	return drmPrimeFDToHandle(fd, dmabuf, handle) ? -errno : 0;
+}
+
+/* The debugfs file @name of the importer's DRM device, into report[]. */
+static const char *imp_debugfs(const char *name)
+{
+	char rel[128];
+	int ret;
+
+	snprintf(rel, sizeof(rel), "%s/%s", t.imp_debugfs, name);
+	ret = p2pbuf_debugfs_read(rel, report, sizeof(report));
+	igt_assert_f(ret >= 0, "cannot read debugfs %s: %s\n", rel,
+		     strerror(-ret));
+	return report;
+}
+
+static long engine_stat(const char *key)
+{
+	long val;
+
+	igt_assert(p2pbuf_kv_get_long(imp_debugfs("engine"), key, &val));
+	return val;
+}
+
+static unsigned long inode_of(int fd)
+{
+	struct stat st;
+
+	igt_assert_eq(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+/*
+ * The debugfs block of the import of dma-buf @dmabuf (key value lines),
+ * copied to @out; false if the importer lists no import of it.
+ */
+static bool import_block(int dmabuf, char *out, size_t size)
+{
+	char head[64];
+	const char *start, *end;
+
+	snprintf(head, sizeof(head), "import %lu\n", inode_of(dmabuf));
+	imp_debugfs("imports");
+	start = strstr(report, head);
+	if (start != report) {
+		/* Not at the top: must start a line. */
+		snprintf(head, sizeof(head), "\nimport %lu\n", inode_of(dmabuf));
+		start = strstr(report, head);
+		if (!start)
+			return false;
+		start++;
+	}
+	end = strstr(start, "\n\n");
+	if (!end)
+		end = start + strlen(start);
+	snprintf(out, size, "%.*s\n", (int)(end - start), start);
+	return true;
+}
+
+/* ---- the exporter --------------------------------------------------- */
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static bool find_exporter(void)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/dev");
+
+	if (!dir)
+		return false;
+	while ((de = readdir(dir)))
+		if (!strncmp(de->d_name, "p2pbuf-exp-", 11)) {
+			snprintf(t.exp_bdf, sizeof(t.exp_bdf), "%s",
+				 de->d_name + 11);
+			break;
+		}
+	closedir(dir);
+	return t.exp_bdf[0];
+}
+
+static int exp_open(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/p2pbuf-exp-%s", t.exp_bdf);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* BAR2's addresses, from the exporter's debugfs "bars" report. */
+static void exp_read_bar(void)
+{
+	char rel[96], *line;
+	unsigned long long start, size, bus_offset;
+	unsigned int bar;
+	int ret;
+
+	snprintf(rel, sizeof(rel), "p2pbuf_exporter/%s/bars", t.exp_bdf);
+	ret = p2pbuf_debugfs_read(rel, report, sizeof(report));
+	igt_assert_f(ret > 0, "cannot read debugfs %s\n", rel);
+	for (line = report; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (sscanf(line, "bar %u start %llx size %llx bus-offset %llx",
+			   &bar, &start, &size, &bus_offset) == 4 &&
+		    bar == EXP_BAR) {
+			t.bar_phys = start;
+			t.bar_bus = start + bus_offset;
+			igt_assert_eq_u64(size, t.bar_size);
+			return;
+		}
+	}
+	igt_assert_f(false, "no BAR %u in %s:\n%s", EXP_BAR, rel, report);
+}
+
+static int exp_export_fd(int xfd, const struct range *r, unsigned int n)
+{
+	struct p2pbuf_exp_export x = {
+		.bar = EXP_BAR,
+		.ranges = (uintptr_t)r,
+		.nr_ranges = n,
+		.open_flags = O_RDWR | O_CLOEXEC,
+	};
+
+	if (ioctl(xfd, P2PBUF_EXP_IOCTL_EXPORT, &x))
+		return -errno;
+	return x.fd;
+}
+
+/* Export ranges of BAR2 as a dma-buf; returns its fd. */
+static int exp_export(const struct range *r, unsigned int n)
+{
+	int fd = exp_export_fd(t.exp_fd, r, n);
+
+	igt_assert_f(fd >= 0, "export of %u ranges failed: %s\n", n,
+		     strerror(-fd));
+	return fd;
+}
+
+static int exp_revoke(int dmabuf, uint32_t flags)
+{
+	struct p2pbuf_exp_revoke r = { .flags = flags, .fd = dmabuf };
+
+	return ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_REVOKE, &r) ? -errno : 0;
+}
+
+/* The exporter's debugfs "buffers" report, into report[]. */
+static const char *exp_buffers(void)
+{
+	char rel[96];
+	int ret;
+
+	snprintf(rel, sizeof(rel), "p2pbuf_exporter/%s/buffers", t.exp_bdf);
+	ret = p2pbuf_debugfs_read(rel, report, sizeof(report));
+	igt_assert_f(ret > 0, "cannot read debugfs %s\n", rel);
+	return report;
+}
+
+/*
+ * The exporter's attachment line for the importer device on dma-buf
+ * @dmabuf, copied to @out; false if there is none.
+ */
+static bool exp_attach_line(int dmabuf, char *out, size_t size)
+{
+	char head[64], attach[64];
+	const char *start, *next, *line;
+
+	snprintf(head, sizeof(head), " ino %lu ", inode_of(dmabuf));
+	snprintf(attach, sizeof(attach), "  attach %s ", t.imp_bdf);
+	exp_buffers();
+	start = strstr(report, head);
+	if (!start)
+		return false;
+	next = strstr(start, "\nbuffer ");
+	line = strstr(start, attach);
+	if (!line || (next && line > next))
+		return false;
+	snprintf(out, size, "%.*s", (int)strcspn(line, "\n"), line);
+	return true;
+}
+
+/* The exporter's report of dma-buf @dmabuf alone, copied to @out. */
+static bool exp_buffer_block(int dmabuf, char *out, size_t size)
+{
+	char head[64];
+	const char *start, *next;
+
+	snprintf(head, sizeof(head), " ino %lu ", inode_of(dmabuf));
+	exp_buffers();
+	start = strstr(report, head);
+	if (!start)
+		return false;
+	next = strstr(start, "\nbuffer ");
+	snprintf(out, size, "%.*s\n",
+		 (int)(next ? next - start : (long)strlen(start)), start);
+	return true;
+}
+
+/* ---- the test bed ----------------------------------------------------- */
+
+static bool data_ok(void)
+{
+	const char *data = p2pbuf_bed_data();
+
+	return !data || !strcmp(data, "ok");
+}
+
+static bool route_none(void)
+{
+	const char *expect = p2pbuf_bed_expect();
+
+	return expect && !strcmp(expect, "none");
+}
+
+/* Subtests that import the BAR need a P2P route. */
+static void require_bar_import(void)
+{
+	igt_require_f(t.exp_fd >= 0, "no p2pbuf exporter device\n");
+	igt_require_f(!route_none(),
+		      "the kernel knows no P2P route between the devices here ($P2PBUF_EXPECT none)\n");
+}
+
+/* ... and those that move bytes through it, a route that carries data. */
+static void require_bar_data(void)
+{
+	require_bar_import();
+	igt_require_f(data_ok(), "%s\n", p2pbuf_bed_data());
+}
+
+/*
+ * The pattern @seed seen from byte @k on is the pattern of another seed,
+ * when @k is a multiple of 256.
+ */
+static uint32_t seed_at(uint32_t seed, uint64_t k)
+{
+	igt_assert_eq_u64(k % 256, 0);
+	return seed + 7 * k + (k >> 8);
+}
+
+/*
+ * Ask the host to check that the bytes [@buf_off, @buf_off + @len) of the
+ * buffer made of @r hold pattern @seed, at their BAR offsets.  A range
+ * boundary inside must fall on a multiple of 256 bytes from @buf_off: the
+ * pattern continues there as the pattern of another seed.
+ */
+static void host_check_buffer(const struct range *r, unsigned int n,
+			      uint64_t buf_off, uint64_t len, uint32_t seed)
+{
+	uint64_t pos = 0, k, part, end = buf_off + len;
+
+	for (unsigned int i = 0; i < n && pos < end; pos += r[i].length, i++) {
+		uint64_t lo = buf_off > pos ? buf_off : pos;
+		uint64_t hi = end < pos + r[i].length ? end : pos + r[i].length;
+
+		if (lo >= hi)
+			continue;
+		k = lo - buf_off;
+		part = hi - lo;
+		igt_assert_eq(p2pbuf_host_check_pattern(r[i].offset + lo - pos,
+							part, seed_at(seed, k)),
+			      0);
+	}
+}
+
+/* Ask the host to check that BAR bytes [@offset, @offset + @len) are 0. */
+static void host_check_zero(uint64_t offset, uint64_t len)
+{
+	if (len)
+		igt_assert_eq(p2pbuf_host_check_fill(offset, len, 0), 0);
+}
+
+/*
+ * Move bytes through import @handle of ranges @r every way: the engine
+ * writes pattern @seed into all of it, reads it back, copies it into
+ * system memory for the CPU; then copies pattern @seed + 1 from system
+ * memory over its first half.  The host checks both halves.
+ */
+static void bar_roundtrip(const struct range *r, unsigned int n,
+			  uint32_t handle, uint64_t size, uint32_t seed)
+{
+	const uint64_t half = size / 2;
+	uint32_t native = gem_create(size);
+	uint8_t *ptr = gem_mmap(native, size);
+
+	/* The driver's memory -> BAR, by the engine. */
+	igt_assert_eq(pattern_write(handle, 0, size, seed), 0);
+	/* BAR -> the engine, compared by the driver. */
+	pattern_check(t.fd, handle, 0, size, seed);
+	/* BAR -> system memory, compared by the CPU. */
+	igt_assert_eq(copy(handle, 0, native, 0, size), 0);
+	cpu_check(ptr, size, seed);
+
+	/* And back: system memory -> BAR. */
+	cpu_fill(ptr, half, seed + 1);
+	igt_assert_eq(copy(native, 0, handle, 0, half), 0);
+	pattern_check(t.fd, handle, 0, half, seed + 1);
+	pattern_check(t.fd, handle, half, size - half, seed_at(seed, half));
+	host_check_buffer(r, n, 0, half, seed + 1);
+	host_check_buffer(r, n, half, size - half, seed_at(seed, half));
+
+	munmap(ptr, size);
+	gem_close(t.fd, native);
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static void unload_probe(void)
+{
+	if (igt_kmod_is_loaded(PROBE_MODULE))
+		igt_assert_eq(igt_kmod_unload(PROBE_MODULE), 0);
+}
+
+/* The PCI device behind DRM fd @fd, and its DRM debugfs directory. */
+static void find_importer(void)
+{
+	char path[PATH_MAX], link[PATH_MAX], *base;
+	struct stat st;
+	ssize_t len;
+
+	igt_assert_eq(fstat(t.fd, &st), 0);
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	len = readlink(path, link, sizeof(link) - 1);
+	igt_assert(len > 0);
+	link[len] = '\0';
+	base = strrchr(link, '/');
+	snprintf(t.imp_bdf, sizeof(t.imp_bdf), "%.31s", base ? base + 1 : link);
+	snprintf(t.imp_debugfs, sizeof(t.imp_debugfs), "dri/%s", t.imp_bdf);
+}
+
+static void open_importer(void)
+{
+	t.fd = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
+	igt_assert_f(t.fd >= 0, "no %s render node\n", P2PBUF_IMP_DRIVER_NAME);
+	find_importer();
+}
+
+static void setup(void)
+{
+	struct p2pbuf_exp_query q = {};
+	int ret;
+
+	unload_probe();
+	ret = igt_kmod_load(IMP_MODULE, NULL);
+	igt_skip_on_f(ret == -ENOENT && !p2pbuf_bed_expect(),
+		      "module %s is not installed\n", IMP_MODULE);
+	igt_assert_f(ret == 0, "loading %s: %s\n", IMP_MODULE, strerror(-ret));
+	t.fd = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
+	igt_require_f(t.fd >= 0, "no edu device bound to %s\n", IMP_MODULE);
+	find_importer();
+
+	if (igt_kmod_load(EXP_MODULE, NULL) || !find_exporter())
+		return;
+	t.exp_fd = exp_open();
+	igt_assert_fd(t.exp_fd);
+	igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_QUERY, &q), 0);
+	igt_assert(q.bar_mask & (1u << EXP_BAR));
+	igt_assert_eq_u64(q.align, PAGE);
+	t.bar_size = q.bar_size[EXP_BAR];
+	t.max_ranges = q.max_ranges;
+	igt_assert_lte_u64(16ULL << 20, t.bar_size);
+	exp_read_bar();
+	igt_info("importer %s, exporter %s: BAR%u at %#" PRIx64
+		 " (bus %#" PRIx64 "), route %s, data %s\n", t.imp_bdf,
+		 t.exp_bdf, EXP_BAR, t.bar_phys, t.bar_bus,
+		 p2pbuf_bed_expect() ?: "?", p2pbuf_bed_data() ?: "?");
+}
+
+/* ---- subtests: native objects ------------------------------------------ */
+
+static void test_native_pattern(void)
+{
+	const uint64_t size = 3 * PAGE;
+	struct drm_p2pbuf_imp_pattern p;
+	uint32_t obj = gem_create(size);
+	uint8_t *ptr = gem_mmap(obj, size);
+
+	for (uint64_t k = 0; k < size; k++)
+		igt_assert_eq(ptr[k], 0);
+	igt_assert_eq(pattern_write(obj, 0, size, 3), 0);
+	cpu_check(ptr, size, 3);
+	pattern_check(t.fd, obj, 0, size, 3);
+
+	/* An odd range: offsets and lengths not aligned to anything. */
+	igt_assert_eq(pattern_write(obj, 1001, 5003, 77), 0);
+	cpu_check(ptr + 1001, 5003, 77);
+	igt_assert_eq(ptr[1000], p2pbuf_pattern_byte(3, 1000));
+	igt_assert_eq(ptr[6004], p2pbuf_pattern_byte(3, 6004));
+
+	/* A check reports the first byte that differs. */
+	ptr[1001 + 4321] ^= 0x5a;
+	igt_assert_eq(pattern_fd(t.fd, obj, P2PBUF_IMP_PATTERN_CHECK, 1001,
+				 5003, 77, &p), 0);
+	igt_assert_eq_u64(p.bad_offset, 4321);
+	igt_assert_eq(p.expected, p2pbuf_pattern_byte(77, 4321));
+	igt_assert_eq(p.found, p.expected ^ 0x5a);
+
+	munmap(ptr, size);
+	gem_close(t.fd, obj);
+}
+
+static void test_native_copy(void)
+{
+	const uint64_t size = 4 * PAGE;
+	uint32_t a = gem_create(size), b = gem_create(size);
+	uint8_t *pa = gem_mmap(a, size), *pb = gem_mmap(b, size);
+
+	cpu_fill(pa, size, 9);
+	/* Unaligned, crossing the engine's 2 KiB commands and pages. */
+	igt_assert_eq(copy(a, 123, b, 4000, 9001), 0);
+	for (uint64_t k = 0; k < 9001; k++)
+		igt_assert_eq(pb[4000 + k], pa[123 + k]);
+	igt_assert_eq(pb[3999], 0);
+	igt_assert_eq(pb[13001], 0);
+
+	/* Inside one object, ranges apart. */
+	igt_assert_eq(copy(a, 0, a, 2 * PAGE, PAGE), 0);
+	igt_assert(!memcmp(pa, pa + 2 * PAGE, PAGE));
+
+	munmap(pa, size);
+	munmap(pb, size);
+	gem_close(t.fd, a);
+	gem_close(t.fd, b);
+}
+
+static void test_uapi_invalid(void)
+{
+	struct drm_p2pbuf_imp_gem_create c = { .size = PAGE };
+	struct drm_p2pbuf_imp_gem_mmap_offset mo = {};
+	struct drm_p2pbuf_imp_gem_info info;
+	struct drm_p2pbuf_imp_copy cp;
+	struct drm_p2pbuf_imp_pattern p;
+	uint32_t a = gem_create(2 * PAGE), b = gem_create(PAGE);
+
+	/* GEM_CREATE */
+	c.flags = 1;
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
+		      -EINVAL);
+	c = (struct drm_p2pbuf_imp_gem_create){ .size = 0 };
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
+		      -EINVAL);
+	c.size = P2PBUF_IMP_MAX_OBJECT_SIZE + 1;
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
+		      -E2BIG);
+	c.size = ~0ULL;
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
+		      -E2BIG);
+
+	/* GEM_MMAP_OFFSET, GEM_INFO */
+	mo.handle = a;
+	mo.pad = 1;
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET,
+				&mo), -EINVAL);
+	mo = (struct drm_p2pbuf_imp_gem_mmap_offset){ .handle = 0xdead };
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET,
+				&mo), -ENOENT);
+	igt_assert_eq(gem_info(t.fd, a, 2, &info), -EINVAL);
+	igt_assert_eq(gem_info(t.fd, 0xdead, 0, &info), -ENOENT);
+	igt_assert_eq(gem_info(t.fd, a, 0, &info), 0);
+	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_NATIVE);
+	igt_assert_eq_u64(info.size, 2 * PAGE);
+
+	/* COPY: flags, pad, size, bounds, overflow, overlap, handles */
+	cp = (struct drm_p2pbuf_imp_copy){ .src_handle = a, .dst_handle = b,
+					   .size = 16, .flags = 1 };
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_COPY, &cp), -EINVAL);
+	cp.flags = 0;
+	cp.pad = 1;
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_COPY, &cp), -EINVAL);
+	igt_assert_eq(copy(a, 0, b, 0, 0), -EINVAL);
+	igt_assert_eq(copy(a, 0, b, 1, PAGE), -EINVAL);
+	igt_assert_eq(copy(a, 2 * PAGE - 1, b, 0, 2), -EINVAL);
+	igt_assert_eq(copy(a, ~0ULL, b, 0, 2), -EINVAL);
+	igt_assert_eq(copy(a, 0, b, ~0ULL - 1, 4), -EINVAL);
+	igt_assert_eq(copy(a, 0, a, 100, 200), -EINVAL);
+	igt_assert_eq(copy(a, 100, a, 0, 200), -EINVAL);
+	igt_assert_eq(copy(a, 0, 0xdead, 0, 2), -ENOENT);
+	igt_assert_eq(copy(0xdead, 0, b, 0, 2), -ENOENT);
+
+	/* PATTERN: op, flags, pad, size, bounds, handle */
+	igt_assert_eq(pattern_fd(t.fd, a, 2, 0, 1, 0, NULL), -EINVAL);
+	p = (struct drm_p2pbuf_imp_pattern){ .handle = a, .size = 1,
+					     .flags = 1 };
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p),
+		      -EINVAL);
+	p.flags = 0;
+	p.pad[5] = 1;
+	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p),
+		      -EINVAL);
+	igt_assert_eq(pattern_write(a, 0, 0, 0), -EINVAL);
+	igt_assert_eq(pattern_write(a, PAGE, PAGE + 1, 0), -EINVAL);
+	igt_assert_eq(pattern_write(a, ~0ULL, 2, 0), -EINVAL);
+	igt_assert_eq(pattern_write(0xdead, 0, 1, 0), -ENOENT);
+
+	gem_close(t.fd, a);
+	gem_close(t.fd, b);
+}
+
+/* ---- subtests: system memory imports (vgem) ---------------------------- */
+
+static int vgem_open(void)
+{
+	if (igt_kmod_load("vgem", NULL))
+		return -1;
+	return drm_open_driver(DRIVER_VGEM);
+}
+
+/* A vgem object of @size bytes, exported: returns the dma-buf fd. */
+static int vgem_export(int vfd, uint64_t size, uint8_t **map)
+{
+	struct drm_mode_create_dumb cd = {
+		.width = size / 4, .height = 1, .bpp = 32,
+	};
+	struct drm_mode_map_dumb md = {};
+	int dmabuf;
+
+	igt_assert_eq(imp_ioctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &cd), 0);
+	igt_assert_eq(drmPrimeHandleToFD(vfd, cd.handle, DRM_CLOEXEC | DRM_RDWR,
+					 &dmabuf), 0);
+	md.handle = cd.handle;
+	igt_assert_eq(imp_ioctl(vfd, DRM_IOCTL_MODE_MAP_DUMB, &md), 0);
+	*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vfd,
+		    md.offset);
+	igt_assert(*map != MAP_FAILED);
+	return dmabuf;
+}
+
+static void set_p2p(bool on)
+{
+	igt_assert_eq(write_file("/sys/module/" IMP_MODULE "/parameters/p2p",
+				 on ? "Y" : "N"), 0);
+}
+
+static void restore_p2p_at_exit(int sig)
+{
+	(void)sig;
+	write_file("/sys/module/" IMP_MODULE "/parameters/p2p", "Y");
+}
+
+static void test_vgem_import(bool p2p)
+{
+	const uint64_t size = 2 * PAGE;
+	struct drm_p2pbuf_imp_gem_info info;
+	uint32_t handle, native;
+	char block[4096];
+	uint8_t *vmap, *ptr;
+	int vfd, dmabuf;
+
+	vfd = vgem_open();
+	igt_require_f(vfd >= 0, "vgem is not available\n");
+	dmabuf = vgem_export(vfd, size, &vmap);
+	if (!p2p) {
+		igt_install_exit_handler(restore_p2p_at_exit);
+		set_p2p(false);
+	}
+	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), 0);
+	if (!p2p)
+		set_p2p(true);
+
+	/* Imported, attached, not mapped: mapping is lazy. */
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_IMPORT);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_UNMAPPED);
+	igt_assert_eq_u64(info.maps, 0);
+	igt_assert_eq(!!(info.info_flags & P2PBUF_IMP_INFO_PEER2PEER), p2p);
+	igt_assert_eq_u64(info.size, size);
+	igt_assert(import_block(dmabuf, block, sizeof(block)));
+	igt_assert(strstr(block, "state unmapped\n"));
+	igt_assert(strstr(block, p2p ? "peer2peer 1\n" : "peer2peer 0\n"));
+	igt_assert_eq(gem_mmap_offset_of_import(handle), -EINVAL);
+
+	/* First use maps it: system memory, written by the engine. */
+	igt_assert_eq(pattern_write(handle, 0, size, 21), 0);
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
+	igt_assert_eq_u64(info.maps, 1);
+	igt_assert_lte(1, info.dma_segments);
+	cpu_check(vmap, size, 21);
+	igt_assert(import_block(dmabuf, block, sizeof(block)));
+	igt_assert(strstr(block, "state mapped\n"));
+	igt_assert(strstr(block, "\nseg 0 0x"));
+
+	/* Read back through the engine into a native object. */
+	native = gem_create(size);
+	ptr = gem_mmap(native, size);
+	cpu_fill(vmap, size, 22);
+	igt_assert_eq(copy(handle, 0, native, 0, size), 0);
+	cpu_check(ptr, size, 22);
+	/* The mapping was reused. */
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq_u64(info.maps, 1);
+
+	munmap(ptr, size);
+	gem_close(t.fd, native);
+	gem_close(t.fd, handle);
+	igt_assert(!import_block(dmabuf, block, sizeof(block)));
+	munmap(vmap, size);
+	close(dmabuf);
+	drm_close_driver(vfd);
+}
+
+/* ---- subtests: BAR imports --------------------------------------------- */
+
+/* Import dma-buf @dmabuf of the exporter: must succeed, lazily. */
+static uint32_t bar_import(int dmabuf)
+{
+	struct drm_p2pbuf_imp_gem_info info;
+	uint32_t handle;
+	int ret;
+
+	ret = prime_import(t.fd, dmabuf, &handle);
+	igt_assert_f(ret == 0, "import of the BAR buffer failed: %s\n",
+		     strerror(-ret));
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_IMPORT);
+	igt_assert(info.info_flags & P2PBUF_IMP_INFO_PEER2PEER);
+	return handle;
+}
+
+static void test_bar_lazy(void)
+{
+	const struct range r = { REGION_IMPORT, 2 * PAGE };
+	struct drm_p2pbuf_imp_gem_info info;
+	char line[256];
+	uint32_t handle;
+	int dmabuf;
+
+	require_bar_import();
+	dmabuf = exp_export(&r, 1);
+	handle = bar_import(dmabuf);
+
+	/* Attached, but nothing mapped before the first use. */
+	igt_assert_eq(gem_state(handle), P2PBUF_IMP_STATE_UNMAPPED);
+	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
+	igt_assert_f(strstr(line, " mapped 0 maps 0 "), "%s\n", line);
+
+	/* Map without moving a byte. */
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
+	igt_assert_eq_u64(info.maps, 1);
+	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
+	igt_assert_f(strstr(line, " mapped 1 maps 1 "), "%s\n", line);
+	igt_info("%s\n", line);
+
+	/* The same dma-buf imported again in the same file: same handle. */
+	{
+		uint32_t again;
+
+		igt_assert_eq(prime_import(t.fd, dmabuf, &again), 0);
+		igt_assert_eq_u32(again, handle);
+	}
+
+	/* Closing the handle unmaps and detaches. */
+	gem_close(t.fd, handle);
+	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
+	close(dmabuf);
+}
+
+/* Export @r, import, write and read back through every path. */
+static void bar_ranges_test(const struct range *r, unsigned int n,
+			    uint32_t seed)
+{
+	struct drm_p2pbuf_imp_gem_info info;
+	uint64_t size = 0;
+	uint32_t handle;
+	int dmabuf;
+
+	for (unsigned int i = 0; i < n; i++)
+		size += r[i].length;
+	dmabuf = exp_export(r, n);
+	handle = bar_import(dmabuf);
+	bar_roundtrip(r, n, handle, size, seed);
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
+	igt_assert_eq_u64(info.maps, 1);
+	gem_close(t.fd, handle);
+	close(dmabuf);
+}
+
+static void test_bar_one_range(void)
+{
+	const struct range r = { REGION_ONE + 4 * PAGE, 2 * PAGE };
+
+	require_bar_data();
+	bar_ranges_test(&r, 1, 31);
+	/* Nowhere else: the pages around the range are untouched. */
+	host_check_zero(REGION_ONE, 4 * PAGE);
+	host_check_zero(r.offset + r.length, 4 * PAGE);
+}
+
+static void test_bar_several_ranges(void)
+{
+	/* Out of BAR order, of different sizes, with holes between. */
+	const struct range r[] = {
+		{ REGION_SEVERAL + 9 * PAGE, PAGE },
+		{ REGION_SEVERAL + 1 * PAGE, 2 * PAGE },
+		{ REGION_SEVERAL + 5 * PAGE, PAGE },
+	};
+
+	require_bar_data();
+	bar_ranges_test(r, 3, 41);
+	host_check_zero(REGION_SEVERAL, PAGE);
+	host_check_zero(REGION_SEVERAL + 3 * PAGE, 2 * PAGE);
+	host_check_zero(REGION_SEVERAL + 6 * PAGE, 3 * PAGE);
+	host_check_zero(REGION_SEVERAL + 10 * PAGE, 4 * PAGE);
+}
+
+/*
+ * The most ranges one buffer may have, a page each with a page of hole
+ * between: too many to fill at edu's speed, so the engine writes pieces
+ * that cross range boundaries (each piece is two DMA segments) at the
+ * start, middle and end of the buffer.
+ */
+static void test_bar_max_ranges(void)
+{
+	unsigned int n = t.max_ranges, i;
+	const unsigned int at[] = { 1, 2, n / 2, n - 1 };
+	struct drm_p2pbuf_imp_gem_info info;
+	uint32_t handle, seed = 51;
+	struct range *r;
+	uint64_t size = (uint64_t)n * PAGE, off;
+	int dmabuf;
+
+	require_bar_data();
+	igt_require(REGION_MAX + 2 * size <= t.bar_size);
+	r = calloc(n, sizeof(*r));
+	igt_assert(r);
+	for (i = 0; i < n; i++)
+		r[i] = (struct range){ REGION_MAX + 2 * i * PAGE, PAGE };
+	dmabuf = exp_export(r, n);
+	handle = bar_import(dmabuf);
+
+	/* One more range is refused by the exporter (-E2BIG). */
+	{
+		struct range *more = calloc(n + 1, sizeof(*more));
+
+		igt_assert(more);
+		memcpy(more, r, n * sizeof(*r));
+		more[n] = (struct range){ REGION_ONE + 64 * PAGE, PAGE };
+		igt_assert_eq(exp_export_fd(t.exp_fd, more, n + 1), -E2BIG);
+		free(more);
+	}
+
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++, seed += 2) {
+		off = at[i] * PAGE - 256;
+		igt_assert_eq(pattern_write(handle, off, 512, seed), 0);
+		pattern_check(t.fd, handle, off, 512, seed);
+		host_check_buffer(r, n, off, 512, seed);
+	}
+	/* The last bytes of the buffer. */
+	off = size - 512;
+	igt_assert_eq(pattern_write(handle, off, 512, seed), 0);
+	pattern_check(t.fd, handle, off, 512, seed);
+	host_check_buffer(r, n, off, 512, seed);
+	/* The holes stay untouched. */
+	host_check_zero(r[0].offset + PAGE, PAGE);
+	host_check_zero(r[n - 2].offset + PAGE, PAGE);
+
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
+	igt_info("%u ranges: %u DMA segments\n", n, info.dma_segments);
+	gem_close(t.fd, handle);
+	close(dmabuf);
+	free(r);
+}
+
+/* One "seg <i> <addr> <len>" line of an import block. */
+static bool block_seg(const char *block, unsigned int i, uint64_t *addr,
+		      uint64_t *len)
+{
+	char key[32], val[64];
+	unsigned long long a, l;
+
+	snprintf(key, sizeof(key), "seg %u", i);
+	if (!p2pbuf_kv_get(block, key, val, sizeof(val)) ||
+	    sscanf(val, "%llx %llx", &a, &l) != 2)
+		return false;
+	*addr = a;
+	*len = l;
+	return true;
+}
+
+/*
+ * Where the engine would DMA: the import's address list in debugfs, made
+ * without moving a byte (so also where the data path is broken).
+ */
+static void test_dma_addresses(void)
+{
+	const struct range r[] = {
+		{ REGION_IMPORT + 8 * PAGE, 2 * PAGE },
+		{ REGION_IMPORT + 11 * PAGE, PAGE },
+		{ REGION_IMPORT + 12 * PAGE, PAGE },
+	};
+	const char *expect = p2pbuf_bed_expect();
+	struct drm_p2pbuf_imp_gem_info info;
+	uint64_t addr, len, size = 4 * PAGE;
+	char block[8192], val[64];
+	uint32_t handle;
+	int dmabuf;
+	long runs;
+
+	require_bar_import();
+	igt_require_f(expect, "outside the test bed: no expected route\n");
+	dmabuf = exp_export(r, 3);
+	handle = bar_import(dmabuf);
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert(import_block(dmabuf, block, sizeof(block)));
+	igt_info("route %s, import:\n%s", expect, block);
+	igt_assert(p2pbuf_kv_get(block, "exporter", val, sizeof(val)));
+	igt_assert(p2pbuf_kv_get_long(block, "runs", &runs));
+
+	if (!strcmp(expect, "host-bridge-iova")) {
+		/* Two-step DMA API: one IOVA range for the whole buffer. */
+		igt_assert_eq(runs, 1);
+		igt_assert(block_seg(block, 0, &addr, &len));
+		igt_assert_eq_u64(len, size);
+		igt_assert_neq_u64(addr, t.bar_bus + r[0].offset);
+	} else {
+		/* Bus or CPU physical addresses: one segment per range. */
+		uint64_t base = !strcmp(expect, "bus-addr") ? t.bar_bus :
+							       t.bar_phys;
+
+		igt_assert_f(!strcmp(expect, "bus-addr") ||
+			     !strcmp(expect, "host-bridge-direct"),
+			     "unknown route %s\n", expect);
+		igt_assert_eq(info.dma_segments, 3);
+		for (unsigned int i = 0; i < 3; i++) {
+			igt_assert(block_seg(block, i, &addr, &len));
+			igt_assert_eq_u64(addr, base + r[i].offset);
+			igt_assert_eq_u64(len, r[i].length);
+		}
+		/* Ranges 2 and 3 follow each other in the BAR: 2 runs. */
+		igt_assert_eq(runs, 2);
+	}
+	{
+		char line[256];
+
+		igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
+		igt_assert_f(strstr(line, expect), "exporter says: %s\n", line);
+	}
+	gem_close(t.fd, handle);
+	close(dmabuf);
+}
+
+/* No P2P route: the exporter refuses the attachment, nothing is left. */
+static void test_import_no_route(void)
+{
+	const struct range r = { REGION_IMPORT, PAGE };
+	char block[1024], line[256];
+	uint32_t handle;
+	int dmabuf;
+
+	igt_require_f(t.exp_fd >= 0, "no p2pbuf exporter device\n");
+	igt_require_f(route_none(),
+		      "the kernel has a P2P route here ($P2PBUF_EXPECT %s)\n",
+		      p2pbuf_bed_expect() ?: "unset");
+	dmabuf = exp_export(&r, 1);
+	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), -EOPNOTSUPP);
+	igt_assert(!import_block(dmabuf, block, sizeof(block)));
+	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
+	snprintf(line, sizeof(line), "rejected 1 last %s unreachable\n",
+		 t.imp_bdf);
+	igt_assert(exp_buffer_block(dmabuf, block, sizeof(block)));
+	igt_assert_f(strstr(block, line), "exporter says:\n%s", block);
+	close(dmabuf);
+}
+
+/* Non-P2P mode: a GPU-like importer that only reaches system memory. */
+static void test_import_no_p2p(void)
+{
+	const struct range r = { REGION_IMPORT, PAGE };
+	char block[1024], line[256];
+	uint32_t handle;
+	int dmabuf;
+
+	igt_require_f(t.exp_fd >= 0, "no p2pbuf exporter device\n");
+	dmabuf = exp_export(&r, 1);
+	igt_install_exit_handler(restore_p2p_at_exit);
+	set_p2p(false);
+	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), -EOPNOTSUPP);
+	set_p2p(true);
+	igt_assert(!import_block(dmabuf, block, sizeof(block)));
+	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
+	snprintf(line, sizeof(line), "rejected 1 last %s no-peer2peer\n",
+		 t.imp_bdf);
+	igt_assert(exp_buffer_block(dmabuf, block, sizeof(block)));
+	igt_assert_f(strstr(block, line), "exporter says:\n%s", block);
+	close(dmabuf);
+}
+
+/* ---- subtests: revoke ---------------------------------------------------- */
+
+static void test_revoke_idle(void)
+{
+	const struct range r = { REGION_REVOKE, PAGE };
+	struct drm_p2pbuf_imp_gem_info info;
+	char line[256];
+	uint32_t handle, again;
+	int dmabuf, fd2;
+
+	require_bar_data();
+	dmabuf = exp_export(&r, 1);
+	handle = bar_import(dmabuf);
+	igt_assert_eq(pattern_write(handle, 0, PAGE, 61), 0);
+
+	/* The exporter takes the mapping back; the importer gave it up. */
+	igt_assert_eq(exp_revoke(dmabuf, 0), 0);
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
+	igt_assert_eq_u64(info.invalidates, 1);
+	igt_assert_eq(info.dma_segments, 0);
+	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
+	igt_assert_f(strstr(line, " mapped 0 "), "%s\n", line);
+
+	/* Every use fails cleanly with the exporter's error. */
+	igt_assert_eq(pattern_write(handle, 0, PAGE, 62), -ENODEV);
+	igt_assert_eq(pattern_fd(t.fd, handle, P2PBUF_IMP_PATTERN_CHECK, 0,
+				 PAGE, 61, NULL), -ENODEV);
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
+		      -ENODEV);
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.map_errno, -ENODEV);
+
+	/* Restored: the next use maps again; the failed write left nothing. */
+	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
+	pattern_check(t.fd, handle, 0, PAGE, 61);
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
+	igt_assert_eq_u64(info.maps, 2);
+
+	/* A new import, from another file, works as well. */
+	fd2 = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
+	igt_assert_fd(fd2);
+	igt_assert_eq(prime_import(fd2, dmabuf, &again), 0);
+	pattern_check(fd2, again, 0, PAGE, 61);
+	close(fd2);
+
+	host_check_buffer(&r, 1, 0, PAGE, 61);
+	gem_close(t.fd, handle);
+	close(dmabuf);
+}
+
+static double elapsed_s(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) +
+	       (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Wait up to @seconds for child @pid; its exit status, or -1. */
+static int wait_child(pid_t pid, int seconds)
+{
+	int status;
+
+	for (int i = 0; i < seconds * 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+		usleep(100 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+/*
+ * Revoke while the engine writes into the buffer in a loop.  The loop must
+ * end with -ENODEV, the running job stopped mid-way, and no byte may land
+ * in the BAR after the revoke returned: a sentinel written right after it
+ * through a second buffer over the same bytes must survive.
+ */
+static void test_revoke_during_dma(void)
+{
+	const struct range r = { REGION_REVOKE + 16 * PAGE, 4 * PAGE };
+	const uint64_t size = 4 * PAGE;
+	const uint32_t sentinel = 0x5e;
+	struct drm_p2pbuf_imp_gem_info info;
+	struct timespec start;
+	volatile int *iter;
+	uint32_t ha, hb;
+	int a, b, ret;
+	long cancels;
+	double took;
+	pid_t pid;
+
+	require_bar_data();
+	a = exp_export(&r, 1);
+	b = exp_export(&r, 1);
+	ha = bar_import(a);
+	hb = bar_import(b);
+	iter = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	igt_assert(iter != MAP_FAILED);
+	cancels = engine_stat("cancels");
+
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (!pid) {
+		for (int i = 0;; i++) {
+			iter[0] = i + 1;
+			ret = pattern_write(ha, 0, size, 100 + i % 50);
+			if (ret)
+				_exit(-ret);
+		}
+	}
+	/* Into the second write, well inside it (one write takes ~1.6 s). */
+	for (int i = 0; i < 600 && iter[0] < 2; i++)
+		usleep(50 * 1000);
+	igt_assert_f(iter[0] >= 2, "the DMA loop did not get going\n");
+	usleep(400 * 1000);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	igt_assert_eq(exp_revoke(a, 0), 0);
+	took = elapsed_s(&start);
+	/* From here on no byte may come through a: the sentinel, through b. */
+	igt_assert_eq(pattern_write(hb, 0, size, sentinel), 0);
+
+	ret = wait_child(pid, 30);
+	igt_info("revoke during write %d took %.3f s; the loop ended with %s\n",
+		 iter[0], took, ret > 0 ? strerror(ret) : "no exit");
+	igt_assert_eq(ret, ENODEV);
+	igt_assert_lt(took, 5.0);
+	cancels = engine_stat("cancels") - cancels;
+	igt_assert_f(cancels >= 1, "the revoke found no job running\n");
+
+	pattern_check(t.fd, hb, 0, size, sentinel);
+	host_check_buffer(&r, 1, 0, size, sentinel);
+	igt_assert_eq(gem_info(t.fd, ha, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
+	igt_assert_eq(info.map_errno, -ENODEV);
+
+	/* After the restore, the old import and a new one read the sentinel. */
+	igt_assert_eq(exp_revoke(a, P2PBUF_EXP_REVOKE_RESTORE), 0);
+	pattern_check(t.fd, ha, 0, size, sentinel);
+	gem_close(t.fd, ha);
+	ha = bar_import(a);
+	pattern_check(t.fd, ha, 0, size, sentinel);
+
+	gem_close(t.fd, ha);
+	gem_close(t.fd, hb);
+	close(a);
+	close(b);
+	munmap((void *)iter, PAGE);
+}
+
+/* ---- subtests: engine, unbind ------------------------------------------- */
+
+static char saved_timeout[32];
+
+static void restore_timeout_at_exit(int sig)
+{
+	(void)sig;
+	if (saved_timeout[0])
+		write_file("/sys/module/" IMP_MODULE "/parameters/timeout_ms",
+			   saved_timeout);
+}
+
+static void test_engine_timeout(void)
+{
+	const char *param = "/sys/module/" IMP_MODULE "/parameters/timeout_ms";
+	char path[PATH_MAX];
+	struct timespec start;
+	long timeouts;
+	uint32_t obj;
+	uint8_t *ptr;
+	int ret;
+
+	igt_assert_lt(0, p2pbuf_read_file(param, saved_timeout,
+					  sizeof(saved_timeout)));
+	igt_install_exit_handler(restore_timeout_at_exit);
+	igt_assert_eq(write_file(param, "300"), 0);
+	snprintf(path, sizeof(path), "%s/%s/inject_stall", igt_debugfs_mount(),
+		 t.imp_debugfs);
+
+	obj = gem_create(PAGE);
+	ptr = gem_mmap(obj, PAGE);
+	timeouts = engine_stat("timeouts");
+	igt_assert_eq(write_file(path, "1"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	igt_assert_eq(pattern_write(obj, 0, PAGE, 81), -ETIMEDOUT);
+	igt_assert_lt(elapsed_s(&start), 3.0);
+	igt_assert_eq(engine_stat("timeouts"), timeouts + 1);
+	igt_assert_eq(engine_stat("stuck"), 1);
+
+	/* The engine is idle: the next job finds it usable again. */
+	igt_assert_eq(pattern_write(obj, 0, PAGE, 82), 0);
+	cpu_check(ptr, PAGE, 82);
+	igt_assert_eq(engine_stat("stuck"), 0);
+
+	ret = write_file(param, saved_timeout);
+	igt_assert_eq(ret, 0);
+	munmap(ptr, PAGE);
+	gem_close(t.fd, obj);
+}
+
+static int driver_bind(const char *driver, const char *bdf, bool bind)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", driver,
+		 bind ? "bind" : "unbind");
+	return write_file(path, bdf);
+}
+
+static bool driver_bound(const char *driver, const char *bdf)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", driver, bdf);
+	return access(path, F_OK) == 0;
+}
+
+static void rebind_at_exit(int sig)
+{
+	(void)sig;
+	if (t.imp_bdf[0] && !driver_bound(IMP_DRIVER, t.imp_bdf))
+		driver_bind(IMP_DRIVER, t.imp_bdf, true);
+	if (t.exp_bdf[0] && !driver_bound(EXP_DRIVER, t.exp_bdf))
+		driver_bind(EXP_DRIVER, t.exp_bdf, true);
+}
+
+/* First use of a BAR import: a write where data flows, else just a map. */
+static void bar_use(uint32_t handle, uint64_t size, uint32_t seed)
+{
+	struct drm_p2pbuf_imp_gem_info info;
+
+	if (data_ok())
+		igt_assert_eq(pattern_write(handle, 0, size, seed), 0);
+	else
+		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+				       &info), 0);
+	igt_assert_eq(gem_state(handle), P2PBUF_IMP_STATE_MAPPED);
+}
+
+/* Unbind the importer with live native and imported objects. */
+static void test_unbind_importer(void)
+{
+	const struct range r = { REGION_UNBIND, PAGE };
+	bool bar = t.exp_fd >= 0 && !route_none();
+	uint32_t native, handle = 0;
+	char line[256];
+	int dmabuf = -1;
+	uint8_t *ptr;
+
+	native = gem_create(PAGE);
+	ptr = gem_mmap(native, PAGE);
+	igt_assert_eq(pattern_write(native, 0, PAGE, 91), 0);
+	if (bar) {
+		dmabuf = exp_export(&r, 1);
+		handle = bar_import(dmabuf);
+		bar_use(handle, PAGE, 92);
+		igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
+		igt_assert_f(strstr(line, " mapped 1 "), "%s\n", line);
+	}
+
+	igt_install_exit_handler(rebind_at_exit);
+	igt_assert_eq(driver_bind(IMP_DRIVER, t.imp_bdf, false), 0);
+
+	/* The device is gone: ioctls fail, mappings were given back. */
+	igt_assert_eq(pattern_write(native, 0, PAGE, 93), -ENODEV);
+	if (bar) {
+		igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
+		igt_assert_f(strstr(line, " mapped 0 "), "%s\n", line);
+	}
+	/* CPU mappings of native objects stay valid. */
+	cpu_check(ptr, PAGE, 91);
+	munmap(ptr, PAGE);
+	/* Closing the file frees the objects and detaches. */
+	close(t.fd);
+	t.fd = -1;
+	if (bar)
+		igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
+
+	igt_assert_eq(driver_bind(IMP_DRIVER, t.imp_bdf, true), 0);
+	open_importer();
+	if (bar) {
+		handle = bar_import(dmabuf);
+		if (data_ok()) {
+			pattern_check(t.fd, handle, 0, PAGE, 92);
+			host_check_buffer(&r, 1, 0, PAGE, 92);
+		} else {
+			bar_use(handle, PAGE, 92);
+		}
+		gem_close(t.fd, handle);
+		close(dmabuf);
+	}
+	native = gem_create(PAGE);
+	igt_assert_eq(pattern_write(native, 0, PAGE, 94), 0);
+	pattern_check(t.fd, native, 0, PAGE, 94);
+	gem_close(t.fd, native);
+}
+
+/* Unbind the exporter under a live, mapped import. */
+static void test_unbind_exporter(void)
+{
+	const struct range r = { REGION_UNBIND + 8 * PAGE, PAGE };
+	struct drm_p2pbuf_imp_gem_info info;
+	uint32_t handle;
+	int dmabuf;
+
+	require_bar_import();
+	dmabuf = exp_export(&r, 1);
+	handle = bar_import(dmabuf);
+	bar_use(handle, PAGE, 95);
+
+	close(t.exp_fd);
+	t.exp_fd = -1;
+	igt_install_exit_handler(rebind_at_exit);
+	igt_assert_eq(driver_bind(EXP_DRIVER, t.exp_bdf, false), 0);
+
+	/* The exporter revoked for good: the mapping is gone, uses fail. */
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
+	igt_assert_eq(pattern_write(handle, 0, PAGE, 96), -ENODEV);
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
+		      -ENODEV);
+	gem_close(t.fd, handle);
+	close(dmabuf);
+
+	igt_assert_eq(driver_bind(EXP_DRIVER, t.exp_bdf, true), 0);
+	t.exp_fd = exp_open();
+	igt_assert_fd(t.exp_fd);
+	dmabuf = exp_export(&r, 1);
+	handle = bar_import(dmabuf);
+	bar_use(handle, PAGE, 97);
+	if (data_ok()) {
+		pattern_check(t.fd, handle, 0, PAGE, 97);
+		host_check_buffer(&r, 1, 0, PAGE, 97);
+	}
+	gem_close(t.fd, handle);
+	close(dmabuf);
+}
+
+/* ---- the demo ------------------------------------------------------------ */
+
+/*
+ * "A NIC writes into GPU memory": the importer's DMA engine (the NIC)
+ * writes a frame straight into the exporter's BAR (the GPU's memory)
+ * through a dma-buf, with no bounce through system memory; the bytes are
+ * read back by the engine and checked by the host.
+ */
+static void test_zerocopy_demo(void)
+{
+	const struct range r = { REGION_DEMO, 4 * PAGE };
+	const uint64_t size = r.length;
+	char block[2048], line[256], route[64] = "?";
+	uint64_t addr = 0, len = 0;
+	struct timespec start;
+	uint32_t handle;
+	double took;
+	int dmabuf;
+
+	require_bar_data();
+	dmabuf = exp_export(&r, 1);
+	handle = bar_import(dmabuf);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	igt_assert_eq(pattern_write(handle, 0, size, 0xd0), 0);
+	took = elapsed_s(&start);
+	pattern_check(t.fd, handle, 0, size, 0xd0);
+	host_check_buffer(&r, 1, 0, size, 0xd0);
+
+	igt_assert(import_block(dmabuf, block, sizeof(block)));
+	igt_assert(block_seg(block, 0, &addr, &len));
+	if (exp_attach_line(dmabuf, line, sizeof(line))) {
+		const char *p = strstr(line, " route ");
+
+		if (p)
+			snprintf(route, sizeof(route), "%s", p + 7);
+	}
+	igt_info("zero-copy: the %s engine wrote %" PRIu64
+		 " bytes into BAR%u of %s at offset %#" PRIx64
+		 " in %.2f s, by DMA to %#" PRIx64 " (map type %s); %" PRIu64
+		 " bytes verified by DMA read-back, host check queued\n",
+		 t.imp_bdf, size, EXP_BAR, t.exp_bdf, r.offset, took, addr,
+		 route, size);
+	gem_close(t.fd, handle);
+	close(dmabuf);
+}
+
+int igt_main()
+{
+	igt_fixture()
+		setup();
+
+	igt_describe("Native GEM objects: the engine writes the pattern, the CPU and the engine read it back, a check reports the first wrong byte.");
+	igt_subtest("native-pattern")
+		test_native_pattern();
+
+	igt_describe("Copies between native objects at unaligned offsets, across engine commands and pages, and inside one object.");
+	igt_subtest("native-copy")
+		test_native_copy();
+
+	igt_describe("Every ioctl refuses unknown flags, non-zero pad, empty, out-of-bounds, overflowing and overlapping ranges, and unknown handles.");
+	igt_subtest("uapi-invalid")
+		test_uapi_invalid();
+
+	igt_describe("Imports vgem system memory: attached but unmapped until first use, then written by the engine and checked through vgem's CPU mapping.");
+	igt_subtest("vgem-import")
+		test_vgem_import(true);
+
+	igt_describe("In non-P2P mode (p2p=0) system memory still imports, without allow_peer2peer.");
+	igt_subtest("vgem-import-no-p2p")
+		test_vgem_import(false);
+
+	igt_describe("A BAR import is attached but not mapped until used; the exporter sees the mapping appear; closing the handle detaches.");
+	igt_subtest("bar-import-lazy")
+		test_bar_lazy();
+
+	igt_describe("One BAR range: the engine writes it, reads it back, copies it to and from system memory; the host checks the BAR bytes.");
+	igt_subtest("bar-one-range")
+		test_bar_one_range();
+
+	igt_describe("Several non-contiguous BAR ranges out of order: bytes land at exactly the ranges' BAR offsets, holes stay untouched.");
+	igt_subtest("bar-several-ranges")
+		test_bar_several_ranges();
+
+	igt_describe("The exporter's maximum number of ranges: pieces across range boundaries land at the right BAR offsets.");
+	igt_subtest("bar-max-ranges")
+		test_bar_max_ranges();
+
+	igt_describe("The import's DMA address list matches the topology's route: bus addresses, one IOVA range, or CPU physical addresses.");
+	igt_subtest("dma-addresses")
+		test_dma_addresses();
+
+	igt_describe("Without a P2P route the exporter refuses the import (-EOPNOTSUPP) and nothing stays attached.");
+	igt_subtest("import-no-route")
+		test_import_no_route();
+
+	igt_describe("In non-P2P mode the exporter refuses BAR imports (-EOPNOTSUPP) and nothing stays attached.");
+	igt_subtest("import-no-p2p")
+		test_import_no_p2p();
+
+	igt_describe("Revoke an idle mapped import: it is unmapped, uses fail with -ENODEV, and after the restore it maps again.");
+	igt_subtest("revoke-idle")
+		test_revoke_idle();
+
+	igt_describe("Revoke while the engine writes in a loop: the running job stops, the loop fails with -ENODEV, no byte lands after the revoke returned.");
+	igt_subtest("revoke-during-dma")
+		test_revoke_during_dma();
+
+	igt_describe("A hung engine command times out with -ETIMEDOUT and the engine is usable again once idle (fault injection).");
+	igt_subtest("engine-timeout")
+		test_engine_timeout();
+
+	igt_describe("Unbind the importer with live native and imported objects: uses fail, mappings are given back, rebinding works.");
+	igt_subtest("unbind-importer")
+		test_unbind_importer();
+
+	igt_describe("Unbind the exporter under a live mapped import: the import is invalidated, uses fail with -ENODEV, rebinding works.");
+	igt_subtest("unbind-exporter")
+		test_unbind_exporter();
+
+	igt_describe("Zero-copy demo: the importer's engine writes into the exporter's BAR through a dma-buf; prints the bytes verified and the map type.");
+	igt_subtest("zerocopy-demo")
+		test_zerocopy_demo();
+
+	igt_fixture() {
+		if (t.exp_fd >= 0)
+			close(t.exp_fd);
+		if (t.fd >= 0)
+			close(t.fd);
+	}
+}
