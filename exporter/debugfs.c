@@ -82,11 +82,11 @@ static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
 	list_for_each_entry(attach, &buf->dmabuf->attachments, node) {
 		struct p2pbuf_exp_attach *ea = attach->priv;
 
-		seq_printf(m, "  attach %s driver %s decision %s distance %d mapped %u maps %lu route %s\n",
+		seq_printf(m, "  attach %s driver %s decision %s distance %d mapped %u maps %lu map-errno %d route %s\n",
 			   dev_name(attach->dev), dev_driver_string(attach->dev),
 			   p2pbuf_attach_verdict_name(ea->decision.verdict),
 			   ea->decision.distance, ea->mapped, ea->maps,
-			   p2pbuf_path_name(ea->path));
+			   ea->map_err, p2pbuf_path_name(ea->path));
 	}
 
 	if (buf->rejected)

@@ -72,16 +72,20 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 	dma_resv_assert_held(attach->dmabuf->resv);
 
 	ret = p2pbuf_revoke_map_get(&buf->revoke);
-	if (ret)
+	if (ret) {
+		ea->map_err = ret;
 		return ERR_PTR(ret);
+	}
 
 	sgt = dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->vec,
 				      buf->nr_ranges, buf->size, dir);
 	if (IS_ERR(sgt)) {
+		ea->map_err = PTR_ERR(sgt);
 		p2pbuf_revoke_map_put(&buf->revoke);
 		return sgt;
 	}
 
+	ea->map_err = 0;
 	ea->mapped++;
 	ea->maps++;
 	ea->path = p2pbuf_path_of_sgt(buf->provider, attach->dev, &buf->vec[0],

@@ -129,14 +129,16 @@ struct p2pbuf_exp_buffer {
  *	(its &dma_buf_attachment.priv)
  * @decision: the attach policy's decision; immutable
  * @mapped: number of live mappings of the attachment; under the dma-buf's
- *	reservation lock, like @maps and @path
+ *	reservation lock, like @maps, @map_err and @path
  * @maps: number of successful maps so far
+ * @map_err: error of the latest map attempt, 0 if it succeeded
  * @path: the route the latest mapping took
  */
 struct p2pbuf_exp_attach {
 	struct p2pbuf_attach_decision decision;
 	unsigned int mapped;
 	unsigned long maps;
+	int map_err;
 	enum p2pbuf_path path;
 };
 
