@@ -19,7 +19,9 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/** P2PBUF_EXP_NUM_BARS - number of BAR indices (the six standard BARs) */
+/**
+ * P2PBUF_EXP_NUM_BARS - number of BAR indices (the six standard BARs)
+ */
 #define P2PBUF_EXP_NUM_BARS	6
 
 /**
@@ -87,15 +89,23 @@ struct p2pbuf_exp_export {
 	__u64 reserved[2];
 };
 
-/* Reasons a dma-buf is revoked, as reported in &p2pbuf_exp_revoke.state */
-/** P2PBUF_EXP_REVOKED_USER - revoked with %P2PBUF_EXP_IOCTL_REVOKE */
+/* Reasons a dma-buf is revoked, as reported in &p2pbuf_exp_revoke.state. */
+/**
+ * P2PBUF_EXP_REVOKED_USER - revoked with %P2PBUF_EXP_IOCTL_REVOKE
+ */
 #define P2PBUF_EXP_REVOKED_USER		(1U << 0)
-/** P2PBUF_EXP_REVOKED_RESET - the PCI function is being reset */
+/**
+ * P2PBUF_EXP_REVOKED_RESET - the PCI function is being reset
+ */
 #define P2PBUF_EXP_REVOKED_RESET	(1U << 1)
-/** P2PBUF_EXP_REVOKED_GONE - the driver was unbound: revoked for good */
+/**
+ * P2PBUF_EXP_REVOKED_GONE - the driver was unbound: revoked for good
+ */
 #define P2PBUF_EXP_REVOKED_GONE		(1U << 2)
 
-/** P2PBUF_EXP_REVOKE_RESTORE - undo an earlier %P2PBUF_EXP_IOCTL_REVOKE */
+/**
+ * P2PBUF_EXP_REVOKE_RESTORE - undo an earlier %P2PBUF_EXP_IOCTL_REVOKE
+ */
 #define P2PBUF_EXP_REVOKE_RESTORE	(1U << 0)
 
 /**
@@ -119,13 +129,19 @@ struct p2pbuf_exp_revoke {
  */
 #define P2PBUF_EXP_IOCTL_BASE	0xB9
 
-/** P2PBUF_EXP_IOCTL_QUERY - fill &struct p2pbuf_exp_query */
+/**
+ * P2PBUF_EXP_IOCTL_QUERY - fill &struct p2pbuf_exp_query
+ */
 #define P2PBUF_EXP_IOCTL_QUERY \
 	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x00, struct p2pbuf_exp_query)
-/** P2PBUF_EXP_IOCTL_EXPORT - export a dma-buf, see &struct p2pbuf_exp_export */
+/**
+ * P2PBUF_EXP_IOCTL_EXPORT - export a dma-buf, see &struct p2pbuf_exp_export
+ */
 #define P2PBUF_EXP_IOCTL_EXPORT \
 	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x01, struct p2pbuf_exp_export)
-/** P2PBUF_EXP_IOCTL_REVOKE - revoke or restore, see &struct p2pbuf_exp_revoke */
+/**
+ * P2PBUF_EXP_IOCTL_REVOKE - revoke or restore, see &struct p2pbuf_exp_revoke
+ */
 #define P2PBUF_EXP_IOCTL_REVOKE \
 	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x02, struct p2pbuf_exp_revoke)
 
