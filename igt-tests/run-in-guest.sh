@@ -19,8 +19,9 @@
 #                      (comma-separated); a glob with an "@" is matched
 #                      against <binary>@<subtest>, e.g. "p2pbuf_*@probe-*"
 #   P2PBUF_IGT_TESTS   the test binaries to run (comma- or space-separated
-#                      names): ours from igt-tests/build/, others from
-#                      IGT's test directory.  Default: all of ours plus
+#                      names, run in that order): ours from
+#                      igt-tests/build/, others from IGT's test directory.
+#                      Default: p2pbuf_testbed, the rest of ours, then
 #                      vgem_basic and dmabuf.
 #   P2PBUF_IGT_TIMEOUT per-subtest timeout in seconds (default 300)
 #   P2PBUF_DMESG_ALLOW extra kernel messages (an extended regex) that do not
@@ -34,7 +35,6 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=$HERE/build
-SUMMARIZE=$BUILD/tools/igt_summary
 IGT_DIR=${IGT_TESTS_DIR:-/usr/libexec/igt-gpu-tools}
 BASELINE="vgem_basic dmabuf"
 TIMEOUT=${P2PBUF_IGT_TIMEOUT:-300}
@@ -46,17 +46,25 @@ die() { say "error: $*"; exit 1; }
 OUT=$P2PBUF_RESULTS/igt
 SUMMARY=$P2PBUF_RESULTS/summary.tsv
 command -v igt_runner >/dev/null || die "igt_runner is not installed"
-[ -x "$SUMMARIZE" ] || die "$SUMMARIZE is missing: build igt-tests first (tools/testbed/build.sh)"
+[ -x "$BUILD/tools/igt_summary" ] ||
+	die "$BUILD/tools/igt_summary is missing: build igt-tests first (tools/testbed/build.sh)"
 
 WORK=$(mktemp -d /tmp/p2pbuf-igt.XXXXXX) || die "cannot create a work directory"
 trap 'rm -rf "$WORK"' EXIT
-ROOT=$WORK/tests		# igt_runner's test root: links to the binaries
+ROOT=$WORK/tests		# igt_runner's test root
 LIST=$WORK/test-list.txt	# what igt_runner runs, igt@<binary>@<subtest>
 PRE=$WORK/pre.tsv		# summary lines made before the runner ran
 mkdir -p "$ROOT"
 : >"$LIST"
 : >"$PRE"
 rm -f "$SUMMARY"
+
+# Work from copies: the rootfs is shared with the host, where a rebuild
+# (tools/testbed/build.sh) replaces igt-tests/build while a guest runs.
+cp -r "$BUILD" "$WORK/build" && cp "$HERE/dmesg-allow.txt" "$WORK/" ||
+	die "cannot copy $BUILD"
+BUILD=$WORK/build
+SUMMARIZE=$BUILD/tools/igt_summary
 
 # Reasons go into a TAB-separated file: no tabs or line breaks in them.
 pre_fail() { printf '%s\tfail\t%s\n' "$1" "$(printf '%s' "$2" | tr '\t\n' '  ')" >>"$PRE"; }
@@ -66,13 +74,15 @@ set -f				# the lists below hold globs
 if [ -n "${P2PBUF_IGT_TESTS:-}" ]; then
 	names=$(printf '%s' "$P2PBUF_IGT_TESTS" | tr ',' ' ')
 else
-	names=$(find "$BUILD" -maxdepth 1 -type f -perm -u+x -printf '%f\n' | sort)
+	# The bed's own check first: its probe needs the devices free.
+	names=$(find "$BUILD" -maxdepth 1 -type f -perm -u+x -printf '%f\n' |
+		sort | awk '$0 == "p2pbuf_testbed" { print; next } { rest = rest $0 "\n" } END { printf "%s", rest }')
 	names="$names $BASELINE"
 fi
 binaries=
 for b in $names; do
 	if [ -x "$BUILD/$b" ] && [ -f "$BUILD/$b" ]; then
-		ln -sf "$BUILD/$b" "$ROOT/$b"
+		ln -sf "$BUILD/$b" "$ROOT/$b"	# the copy in $WORK
 	elif [ -x "$IGT_DIR/$b" ]; then
 		ln -sf "$IGT_DIR/$b" "$ROOT/$b"
 	else
@@ -189,9 +199,13 @@ allow=()
 while IFS= read -r line; do
 	case "$line" in '' | '#'*) continue ;; esac
 	allow_applies "${line%%: *}" && allow+=(-a "${line#*: }")
-done <"$HERE/dmesg-allow.txt"
+done <"$WORK/dmesg-allow.txt"
 [ -n "${P2PBUF_DMESG_ALLOW:-}" ] && allow+=(-a "$P2PBUF_DMESG_ALLOW")
 if ! "$SUMMARIZE" "${allow[@]}" "$OUT/results.json" "$LIST" >"$WORK/summary.tsv"; then
+	while read -r t; do
+		pre_fail "${t#igt@}" "igt_summary cannot read igt/results.json"
+	done <"$LIST"
+	cp "$PRE" "$SUMMARY"
 	die "cannot summarize $OUT/results.json"
 fi
 cat "$PRE" "$WORK/summary.tsv" >"$SUMMARY"

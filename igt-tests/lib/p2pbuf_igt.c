@@ -144,6 +144,53 @@ int p2pbuf_open_render(const char *driver)
 	return fd;
 }
 
+static unsigned long sysfs_hex(const char *dir, const char *name)
+{
+	char path[PATH_MAX], buf[32];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+	    p2pbuf_read_file(path, buf, sizeof(buf)) <= 0)
+		return ~0ul;
+	return strtoul(buf, NULL, 16);
+}
+
+int p2pbuf_pci_find(uint16_t vendor, uint16_t device, char *bdf,
+		    size_t bdf_size, char *driver, size_t driver_size)
+{
+	static const char devices[] = "/sys/bus/pci/devices";
+	char dir[PATH_MAX], link[PATH_MAX];
+	struct dirent *de;
+	const char *name;
+	int ret = -ENOENT;
+	ssize_t n;
+	DIR *d;
+
+	d = opendir(devices);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(dir, sizeof(dir), "%s/%s", devices,
+			     de->d_name) >= (int)sizeof(dir) ||
+		    snprintf(link, sizeof(link), "%s/driver",
+			     dir) >= (int)sizeof(link))
+			continue;
+		if (sysfs_hex(dir, "vendor") != vendor ||
+		    sysfs_hex(dir, "device") != device)
+			continue;
+		snprintf(bdf, bdf_size, "%s", de->d_name);
+		n = readlink(link, dir, sizeof(dir) - 1);
+		dir[n > 0 ? n : 0] = '\0';
+		name = strrchr(dir, '/');
+		snprintf(driver, driver_size, "%s", name ? name + 1 : dir);
+		ret = 0;
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
 static int host_check(const char *line)
 {
 	const char *res = getenv("P2PBUF_RESULTS");

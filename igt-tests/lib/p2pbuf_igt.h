@@ -53,6 +53,14 @@ bool p2pbuf_kv_get_long(const char *text, const char *key, long *val);
 int p2pbuf_open_render(const char *driver);
 
 /*
+ * Find the first PCI device @vendor:@device: its address ("0000:03:00.0")
+ * goes to @bdf and the driver bound to it (empty when none) to @driver.
+ * Returns 0, or -ENOENT when there is no such device.
+ */
+int p2pbuf_pci_find(uint16_t vendor, uint16_t device, char *bdf,
+		    size_t bdf_size, char *driver, size_t driver_size);
+
+/*
  * Byte checks the host makes on the exporter BAR's backing file after the
  * guest powered off (see tools/testbed/README.md): BAR2 bytes
  * [@offset, @offset + @len) hold p2pbuf_pattern_byte(@seed, k), or all equal
