@@ -17,6 +17,7 @@ set -euo pipefail
 ROOT=$("$TB_DIR/rootfs.sh")
 KVER=$(rootfs_kver "$ROOT")
 DST="$ROOT/usr/src/p2pbuf"
+rootfs_lock -x
 
 # Sync: the copy must be exactly the work tree (less .git and build output).
 mkdir -p "$DST"

@@ -54,3 +54,11 @@ in_rootfs() {
 			PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 			LANG=C.UTF-8 "$@"' in_rootfs "$root" "$@"
 }
+
+# The rootfs copy of the tree and its installed modules are shared by every
+# guest: a build takes this lock exclusively, a running guest shared.
+rootfs_lock() {
+	mkdir -p "$CACHE_DIR"
+	exec 9>"$CACHE_DIR/rootfs.lock"
+	flock "$1" 9
+}

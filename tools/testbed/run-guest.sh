@@ -55,6 +55,7 @@ rm -f "$RES"/{started,exit-status,output.txt,dmesg.txt,console.log,devmem.bin}
 	echo
 } >"$RES/cmd.sh"
 
+rootfs_lock -s
 DEVMEM=/dev/shm/p2pbuf-$$-devmem
 trap 'rm -f "$DEVMEM"' EXIT
 
