@@ -430,6 +430,21 @@ static bool exp_buffer_block(int dmabuf, char *out, size_t size)
 	return true;
 }
 
+/*
+ * Whether dma-buf @ino still exists (debugfs dma_buf/bufinfo).  After every
+ * fd and import of it is closed, an existing buffer is a leaked reference.
+ */
+static bool dmabuf_alive(unsigned long ino)
+{
+	char needle[64];
+	int ret;
+
+	snprintf(needle, sizeof(needle), "\t%08lu\t", ino);
+	ret = p2pbuf_debugfs_read("dma_buf/bufinfo", report, sizeof(report));
+	igt_assert_f(ret > 0, "cannot read debugfs dma_buf/bufinfo\n");
+	return strstr(report, needle);
+}
+
 /* ---- the test bed ----------------------------------------------------- */
 
 static bool data_ok(void)
@@ -501,6 +516,61 @@ static void host_check_zero(uint64_t offset, uint64_t len)
 {
 	if (len)
 		igt_assert_eq(p2pbuf_host_check_fill(offset, len, 0), 0);
+}
+
+/*
+ * Linux 7.3's dma_buf_phys_vec_to_sgt() links every range of a buffer at
+ * IOVA offset 0, so on the host-bridge route through an IOMMU a buffer of
+ * several ranges cannot be mapped: the IOMMU refuses the second range
+ * (-EADDRINUSE).  The importer must report that cleanly: the ioctl fails
+ * with the exporter's error, nothing is mapped, no byte is written.  Then
+ * the subtest skips: the kernel, not the importer, is at fault.
+ */
+static void skip_on_iova_multi_range_bug(int ret, uint32_t handle, int dmabuf,
+					 const struct range *r, unsigned int n)
+{
+	const char *expect = p2pbuf_bed_expect();
+	struct drm_p2pbuf_imp_gem_info info;
+
+	if (ret != -EADDRINUSE || n < 2 || !expect ||
+	    strcmp(expect, "host-bridge-iova"))
+		return;
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_UNMAPPED);
+	igt_assert_eq(info.map_errno, -EADDRINUSE);
+	igt_assert_eq_u64(info.maps, 0);
+	for (unsigned int i = 0; i < n; i++)
+		host_check_zero(r[i].offset, r[i].length);
+	gem_close(t.fd, handle);
+	close(dmabuf);
+	igt_skip("kernel bug: Linux 7.3's dma_buf_phys_vec_to_sgt() links every range at IOVA offset 0, so a buffer of several ranges cannot be mapped through an IOMMU (EADDRINUSE)\n");
+}
+
+/* Map a BAR import of ranges @r without moving a byte. */
+static void bar_map(uint32_t handle, int dmabuf, const struct range *r,
+		    unsigned int n)
+{
+	struct drm_p2pbuf_imp_gem_info info;
+	int ret;
+
+	ret = gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info);
+	skip_on_iova_multi_range_bug(ret, handle, dmabuf, r, n);
+	igt_assert_f(ret == 0, "map of %u ranges failed: %s\n", n,
+		     strerror(-ret));
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
+}
+
+/* First use of a BAR import: a write where data flows, else just a map. */
+static void bar_use(uint32_t handle, uint64_t size, uint32_t seed)
+{
+	struct drm_p2pbuf_imp_gem_info info;
+
+	if (data_ok())
+		igt_assert_eq(pattern_write(handle, 0, size, seed), 0);
+	else
+		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+				       &info), 0);
+	igt_assert_eq(gem_state(handle), P2PBUF_IMP_STATE_MAPPED);
 }
 
 /*
@@ -855,6 +925,7 @@ static void test_bar_lazy(void)
 {
 	const struct range r = { REGION_IMPORT, 2 * PAGE };
 	struct drm_p2pbuf_imp_gem_info info;
+	unsigned long ino;
 	char line[256];
 	uint32_t handle;
 	int dmabuf;
@@ -884,10 +955,12 @@ static void test_bar_lazy(void)
 		igt_assert_eq_u32(again, handle);
 	}
 
-	/* Closing the handle unmaps and detaches. */
+	/* Closing the handle unmaps and detaches, then the buffer goes. */
 	gem_close(t.fd, handle);
 	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
+	ino = inode_of(dmabuf);
 	close(dmabuf);
+	igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
 }
 
 /* Export @r, import, write and read back through every path. */
@@ -903,6 +976,7 @@ static void bar_ranges_test(const struct range *r, unsigned int n,
 		size += r[i].length;
 	dmabuf = exp_export(r, n);
 	handle = bar_import(dmabuf);
+	bar_map(handle, dmabuf, r, n);
 	bar_roundtrip(r, n, handle, size, seed);
 	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
@@ -963,6 +1037,7 @@ static void test_bar_max_ranges(void)
 		r[i] = (struct range){ REGION_MAX + 2 * i * PAGE, PAGE };
 	dmabuf = exp_export(r, n);
 	handle = bar_import(dmabuf);
+	bar_map(handle, dmabuf, r, n);
 
 	/* One more range is refused by the exporter (-E2BIG). */
 	{
@@ -1016,39 +1091,41 @@ static bool block_seg(const char *block, unsigned int i, uint64_t *addr,
 
 /*
  * Where the engine would DMA: the import's address list in debugfs, made
- * without moving a byte (so also where the data path is broken).
+ * without moving a byte (so also where the data path is broken), must be
+ * what the topology's route gives.  @runs: address-contiguous runs the
+ * list has when it holds bus or CPU physical addresses.
  */
-static void test_dma_addresses(void)
+static void dma_addresses_test(const struct range *r, unsigned int n,
+			       long want_runs)
 {
-	const struct range r[] = {
-		{ REGION_IMPORT + 8 * PAGE, 2 * PAGE },
-		{ REGION_IMPORT + 11 * PAGE, PAGE },
-		{ REGION_IMPORT + 12 * PAGE, PAGE },
-	};
 	const char *expect = p2pbuf_bed_expect();
 	struct drm_p2pbuf_imp_gem_info info;
-	uint64_t addr, len, size = 4 * PAGE;
-	char block[8192], val[64];
+	uint64_t addr, len, size = 0;
+	char block[8192], line[256];
 	uint32_t handle;
 	int dmabuf;
 	long runs;
 
 	require_bar_import();
 	igt_require_f(expect, "outside the test bed: no expected route\n");
-	dmabuf = exp_export(r, 3);
+	for (unsigned int i = 0; i < n; i++)
+		size += r[i].length;
+	dmabuf = exp_export(r, n);
 	handle = bar_import(dmabuf);
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	bar_map(handle, dmabuf, r, n);
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert(import_block(dmabuf, block, sizeof(block)));
 	igt_info("route %s, import:\n%s", expect, block);
-	igt_assert(p2pbuf_kv_get(block, "exporter", val, sizeof(val)));
 	igt_assert(p2pbuf_kv_get_long(block, "runs", &runs));
 
 	if (!strcmp(expect, "host-bridge-iova")) {
 		/* Two-step DMA API: one IOVA range for the whole buffer. */
 		igt_assert_eq(runs, 1);
+		igt_assert_eq(info.dma_segments, 1);
 		igt_assert(block_seg(block, 0, &addr, &len));
 		igt_assert_eq_u64(len, size);
 		igt_assert_neq_u64(addr, t.bar_bus + r[0].offset);
+		igt_assert_neq_u64(addr, t.bar_phys + r[0].offset);
 	} else {
 		/* Bus or CPU physical addresses: one segment per range. */
 		uint64_t base = !strcmp(expect, "bus-addr") ? t.bar_bus :
@@ -1057,23 +1134,37 @@ static void test_dma_addresses(void)
 		igt_assert_f(!strcmp(expect, "bus-addr") ||
 			     !strcmp(expect, "host-bridge-direct"),
 			     "unknown route %s\n", expect);
-		igt_assert_eq(info.dma_segments, 3);
-		for (unsigned int i = 0; i < 3; i++) {
+		igt_assert_eq(info.dma_segments, n);
+		for (unsigned int i = 0; i < n; i++) {
 			igt_assert(block_seg(block, i, &addr, &len));
 			igt_assert_eq_u64(addr, base + r[i].offset);
 			igt_assert_eq_u64(len, r[i].length);
 		}
-		/* Ranges 2 and 3 follow each other in the BAR: 2 runs. */
-		igt_assert_eq(runs, 2);
+		igt_assert_eq(runs, want_runs);
 	}
-	{
-		char line[256];
-
-		igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
-		igt_assert_f(strstr(line, expect), "exporter says: %s\n", line);
-	}
+	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
+	igt_assert_f(strstr(line, expect), "exporter says: %s\n", line);
 	gem_close(t.fd, handle);
 	close(dmabuf);
+}
+
+static void test_dma_addresses(void)
+{
+	const struct range r = { REGION_IMPORT + 4 * PAGE, 2 * PAGE };
+
+	dma_addresses_test(&r, 1, 1);
+}
+
+static void test_dma_addresses_multi(void)
+{
+	/* Ranges 2 and 3 follow each other in the BAR: 2 runs. */
+	const struct range r[] = {
+		{ REGION_IMPORT + 8 * PAGE, 2 * PAGE },
+		{ REGION_IMPORT + 11 * PAGE, PAGE },
+		{ REGION_IMPORT + 12 * PAGE, PAGE },
+	};
+
+	dma_addresses_test(r, 3, 2);
 }
 
 /* No P2P route: the exporter refuses the attachment, nothing is left. */
@@ -1132,10 +1223,10 @@ static void test_revoke_idle(void)
 	uint32_t handle, again;
 	int dmabuf, fd2;
 
-	require_bar_data();
+	require_bar_import();
 	dmabuf = exp_export(&r, 1);
 	handle = bar_import(dmabuf);
-	igt_assert_eq(pattern_write(handle, 0, PAGE, 61), 0);
+	bar_use(handle, PAGE, 61);
 
 	/* The exporter takes the mapping back; the importer gave it up. */
 	igt_assert_eq(exp_revoke(dmabuf, 0), 0);
@@ -1146,7 +1237,7 @@ static void test_revoke_idle(void)
 	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
 	igt_assert_f(strstr(line, " mapped 0 "), "%s\n", line);
 
-	/* Every use fails cleanly with the exporter's error. */
+	/* Every use fails cleanly with the exporter's error, before any DMA. */
 	igt_assert_eq(pattern_write(handle, 0, PAGE, 62), -ENODEV);
 	igt_assert_eq(pattern_fd(t.fd, handle, P2PBUF_IMP_PATTERN_CHECK, 0,
 				 PAGE, 61, NULL), -ENODEV);
@@ -1157,7 +1248,10 @@ static void test_revoke_idle(void)
 
 	/* Restored: the next use maps again; the failed write left nothing. */
 	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
-	pattern_check(t.fd, handle, 0, PAGE, 61);
+	if (data_ok())
+		pattern_check(t.fd, handle, 0, PAGE, 61);
+	else
+		bar_use(handle, PAGE, 61);
 	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 2);
@@ -1166,10 +1260,17 @@ static void test_revoke_idle(void)
 	fd2 = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
 	igt_assert_fd(fd2);
 	igt_assert_eq(prime_import(fd2, dmabuf, &again), 0);
-	pattern_check(fd2, again, 0, PAGE, 61);
+	if (data_ok())
+		pattern_check(fd2, again, 0, PAGE, 61);
+	else
+		igt_assert_eq(gem_info(fd2, again, P2PBUF_IMP_GEM_INFO_MAP,
+				       &info), 0);
 	close(fd2);
 
-	host_check_buffer(&r, 1, 0, PAGE, 61);
+	if (data_ok())
+		host_check_buffer(&r, 1, 0, PAGE, 61);
+	else
+		host_check_zero(r.offset, r.length);
 	gem_close(t.fd, handle);
 	close(dmabuf);
 }
@@ -1354,25 +1455,13 @@ static void rebind_at_exit(int sig)
 		driver_bind(EXP_DRIVER, t.exp_bdf, true);
 }
 
-/* First use of a BAR import: a write where data flows, else just a map. */
-static void bar_use(uint32_t handle, uint64_t size, uint32_t seed)
-{
-	struct drm_p2pbuf_imp_gem_info info;
-
-	if (data_ok())
-		igt_assert_eq(pattern_write(handle, 0, size, seed), 0);
-	else
-		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
-				       &info), 0);
-	igt_assert_eq(gem_state(handle), P2PBUF_IMP_STATE_MAPPED);
-}
-
 /* Unbind the importer with live native and imported objects. */
 static void test_unbind_importer(void)
 {
 	const struct range r = { REGION_UNBIND, PAGE };
 	bool bar = t.exp_fd >= 0 && !route_none();
 	uint32_t native, handle = 0;
+	unsigned long ino;
 	char line[256];
 	int dmabuf = -1;
 	uint8_t *ptr;
@@ -1417,7 +1506,9 @@ static void test_unbind_importer(void)
 			bar_use(handle, PAGE, 92);
 		}
 		gem_close(t.fd, handle);
+		ino = inode_of(dmabuf);
 		close(dmabuf);
+		igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
 	}
 	native = gem_create(PAGE);
 	igt_assert_eq(pattern_write(native, 0, PAGE, 94), 0);
@@ -1430,6 +1521,7 @@ static void test_unbind_exporter(void)
 {
 	const struct range r = { REGION_UNBIND + 8 * PAGE, PAGE };
 	struct drm_p2pbuf_imp_gem_info info;
+	unsigned long ino;
 	uint32_t handle;
 	int dmabuf;
 
@@ -1450,7 +1542,9 @@ static void test_unbind_exporter(void)
 	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
 		      -ENODEV);
 	gem_close(t.fd, handle);
+	ino = inode_of(dmabuf);
 	close(dmabuf);
+	igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
 
 	igt_assert_eq(driver_bind(EXP_DRIVER, t.exp_bdf, true), 0);
 	t.exp_fd = exp_open();
@@ -1554,9 +1648,13 @@ int igt_main()
 	igt_subtest("bar-max-ranges")
 		test_bar_max_ranges();
 
-	igt_describe("The import's DMA address list matches the topology's route: bus addresses, one IOVA range, or CPU physical addresses.");
+	igt_describe("The DMA address list of a one-range import matches the topology's route: bus address, IOVA, or CPU physical address.");
 	igt_subtest("dma-addresses")
 		test_dma_addresses();
+
+	igt_describe("The DMA address list of a three-range import: bus or CPU physical addresses per range, or one IOVA range for the whole buffer.");
+	igt_subtest("dma-addresses-multi-range")
+		test_dma_addresses_multi();
 
 	igt_describe("Without a P2P route the exporter refuses the import (-EOPNOTSUPP) and nothing stays attached.");
 	igt_subtest("import-no-route")

@@ -112,8 +112,12 @@ static int p2pbuf_imp_job_prepare(struct p2pbuf_imp_engine *engine,
 	drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT |
 		      DRM_EXEC_IGNORE_DUPLICATES, ARRAY_SIZE(job->objs));
 	drm_exec_until_all_locked(&exec) {
+		/*
+		 * Two fence slots: two objects may share a reservation object
+		 * (imports of one dma-buf), which then gets the fence twice.
+		 */
 		ret = drm_exec_prepare_array(&exec, job->objs,
-					     ARRAY_SIZE(job->objs), 1);
+					     ARRAY_SIZE(job->objs), 2);
 		drm_exec_retry_on_contention(&exec);
 		if (ret)
 			goto out;
