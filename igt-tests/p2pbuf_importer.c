@@ -1073,6 +1073,41 @@ static void test_bar_max_ranges(void)
 	free(r);
 }
 
+/*
+ * The exporter puts a whole range in one DMA segment, longer than the
+ * importing device's maximum segment size: the engine must cut it there.
+ * A write across that point takes two pieces, i.e. four engine commands
+ * (memory -> engine buffer -> BAR, per piece); one inside a piece, two.
+ */
+static void test_bar_max_segment(void)
+{
+	struct range r = { REGION_ONE + 64 * PAGE, 0 };
+	long max_seg = engine_stat("max-seg-size"), before;
+	uint32_t handle;
+	int dmabuf;
+
+	require_bar_data();
+	r.length = 2 * max_seg;
+	dmabuf = exp_export(&r, 1);
+	handle = bar_import(dmabuf);
+	bar_map(handle, dmabuf, &r, 1);
+
+	before = engine_stat("commands");
+	igt_assert_eq(pattern_write(handle, 1024, 512, 61), 0);
+	igt_assert_eq(engine_stat("commands") - before, 2);
+
+	before = engine_stat("commands");
+	igt_assert_eq(pattern_write(handle, max_seg - 256, 512, 62), 0);
+	igt_assert_eq(engine_stat("commands") - before, 4);
+	pattern_check(t.fd, handle, max_seg - 256, 512, 62);
+
+	host_check_buffer(&r, 1, 1024, 512, 61);
+	host_check_buffer(&r, 1, max_seg - 256, 512, 62);
+	host_check_zero(r.offset + 1536, max_seg - 256 - 1536);
+	gem_close(t.fd, handle);
+	close(dmabuf);
+}
+
 /* One "seg <i> <addr> <len>" line of an import block. */
 static bool block_seg(const char *block, unsigned int i, uint64_t *addr,
 		      uint64_t *len)
@@ -1647,6 +1682,10 @@ int igt_main()
 	igt_describe("The exporter's maximum number of ranges: pieces across range boundaries land at the right BAR offsets.");
 	igt_subtest("bar-max-ranges")
 		test_bar_max_ranges();
+
+	igt_describe("A DMA segment longer than the importer's maximum segment size is cut there: a write across the cut takes two engine pieces.");
+	igt_subtest("bar-max-segment")
+		test_bar_max_segment();
 
 	igt_describe("The DMA address list of a one-range import matches the topology's route: bus address, IOVA, or CPU physical address.");
 	igt_subtest("dma-addresses")
