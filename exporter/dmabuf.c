@@ -5,8 +5,8 @@
  *
  * Only peer-to-peer, revocable importers that reach the BAR may attach
  * (the attach policy in helpers/attach_policy.c).  Maps are made with
- * dma_buf_phys_vec_to_sgt() under the reservation lock and refused with
- * -ENODEV while the buffer is revoked (helpers/revoke.c).  There is no CPU
+ * dma_buf_phys_vec_to_sgt() (map.c) under the reservation lock and refused
+ * with -ENODEV while the buffer is revoked (helpers/revoke.c).  There is no CPU
  * access: no mmap, no vmap, and begin/end_cpu_access are not provided.
  */
 #include <linux/dma-buf.h>
@@ -77,8 +77,7 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 		return ERR_PTR(ret);
 	}
 
-	sgt = dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->vec,
-				      buf->nr_ranges, buf->size, dir);
+	sgt = p2pbuf_exp_map_buffer(attach, buf, dir);
 	if (IS_ERR(sgt)) {
 		ea->map_err = PTR_ERR(sgt);
 		p2pbuf_revoke_map_put(&buf->revoke);
@@ -101,7 +100,7 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	dma_buf_free_sgt(attach, sgt, dir);
+	p2pbuf_exp_unmap_buffer(attach, buf, sgt, dir);
 	ea->mapped--;
 	p2pbuf_revoke_map_put(&buf->revoke);
 }

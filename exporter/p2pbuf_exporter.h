@@ -18,6 +18,7 @@
 #ifndef _P2PBUF_EXPORTER_H
 #define _P2PBUF_EXPORTER_H
 
+#include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
@@ -31,9 +32,11 @@
 
 struct dentry;
 struct dma_buf;
+struct dma_buf_attachment;
 struct p2pdma_provider;
 struct phys_vec;
 struct p2pbuf_exp_range;
+struct sg_table;
 
 /**
  * struct p2pbuf_exp_bar - a BAR as the exporter sees it
@@ -149,6 +152,14 @@ void p2pbuf_exp_dev_put(struct p2pbuf_exp_dev *dev);
 int p2pbuf_exp_ranges_to_vec(struct p2pbuf_exp_range *ranges, u32 nr_ranges,
 			     const struct p2pbuf_exp_bar *bar,
 			     struct phys_vec *vec, size_t *size);
+
+/* map.c */
+struct sg_table *p2pbuf_exp_map_buffer(struct dma_buf_attachment *attach,
+				       struct p2pbuf_exp_buffer *buf,
+				       enum dma_data_direction dir);
+void p2pbuf_exp_unmap_buffer(struct dma_buf_attachment *attach,
+			     struct p2pbuf_exp_buffer *buf,
+			     struct sg_table *sgt, enum dma_data_direction dir);
 
 /* dmabuf.c */
 struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_create(struct p2pbuf_exp_dev *dev,

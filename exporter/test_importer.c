@@ -26,6 +26,10 @@
  *
  *   slot N dev PCI-NAME mode MODE mapped 0|1 invalidations N map-errno E
  *	dma-addr ADDR nents N
+ *
+ * and .../sg the DMA entries of every mapping:
+ *
+ *   slot N entry K addr ADDR len LEN
  */
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
@@ -295,11 +299,43 @@ static int status_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(status);
 
+static int sg_show(struct seq_file *m, void *unused)
+{
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&ti_lock);
+	for (i = 0; i < TI_SLOTS && !ret; i++) {
+		struct ti_slot *slot = &ti_slots[i];
+		struct scatterlist *sg;
+		int k;
+
+		if (!slot->dmabuf)
+			continue;
+		ret = dma_resv_lock_interruptible(slot->dmabuf->resv, NULL);
+		if (ret)
+			break;
+		if (slot->sgt) {
+			for_each_sgtable_dma_sg(slot->sgt, sg, k) {
+				dma_addr_t addr = sg_dma_address(sg);
+
+				seq_printf(m, "slot %u entry %d addr %pad len 0x%x\n",
+					   i, k, &addr, sg_dma_len(sg));
+			}
+		}
+		dma_resv_unlock(slot->dmabuf->resv);
+	}
+	mutex_unlock(&ti_lock);
+	return ret;
+}
+DEFINE_SHOW_ATTRIBUTE(sg);
+
 static int __init ti_init(void)
 {
 	ti_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("control", 0200, ti_dir, NULL, &control_fops);
 	debugfs_create_file("status", 0400, ti_dir, NULL, &status_fops);
+	debugfs_create_file("sg", 0400, ti_dir, NULL, &sg_fops);
 	return 0;
 }
 
