@@ -5,9 +5,10 @@
  *
  * Only peer-to-peer, revocable importers that reach the BAR may attach
  * (the attach policy in helpers/attach_policy.c).  Maps are made with
- * dma_buf_phys_vec_to_sgt() (map.c) under the reservation lock and refused
- * with -ENODEV while the buffer is revoked (helpers/revoke.c).  There is no CPU
- * access: no mmap, no vmap, and begin/end_cpu_access are not provided.
+ * dma_buf_phys_vec_to_sgt() (map.c) under the reservation lock and
+ * refused with -ENODEV while the buffer is revoked (helpers/revoke.c).
+ * There is no CPU access: no mmap, no vmap, and begin/end_cpu_access are
+ * not provided.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
