@@ -1335,6 +1335,40 @@ static int wait_child(pid_t pid, int seconds)
 }
 
 /*
+ * A child process that has the engine write @size bytes into @handle in a
+ * loop until an ioctl fails, then exits with its errno.  Returns once the
+ * loop is well inside its second write (one write of 16 KiB takes about
+ * 1.6 s); *@iter counts the writes started.
+ */
+static pid_t dma_loop_start(uint32_t handle, uint64_t size,
+			    volatile int **iter)
+{
+	volatile int *count;
+	pid_t pid;
+	int ret;
+
+	count = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	igt_assert(count != MAP_FAILED);
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (!pid) {
+		for (int i = 0;; i++) {
+			count[0] = i + 1;
+			ret = pattern_write(handle, 0, size, 100 + i % 50);
+			if (ret)
+				_exit(-ret);
+		}
+	}
+	for (int i = 0; i < 600 && count[0] < 2; i++)
+		usleep(50 * 1000);
+	igt_assert_f(count[0] >= 2, "the DMA loop did not get going\n");
+	usleep(400 * 1000);
+	*iter = count;
+	return pid;
+}
+
+/*
  * Revoke while the engine writes into the buffer in a loop.  The loop must
  * end with -ENODEV, the running job stopped mid-way, and no byte may land
  * in the BAR after the revoke returned: a sentinel written right after it
@@ -1359,26 +1393,8 @@ static void test_revoke_during_dma(void)
 	b = exp_export(&r, 1);
 	ha = bar_import(a);
 	hb = bar_import(b);
-	iter = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	igt_assert(iter != MAP_FAILED);
 	cancels = engine_stat("cancels");
-
-	pid = fork();
-	igt_assert(pid >= 0);
-	if (!pid) {
-		for (int i = 0;; i++) {
-			iter[0] = i + 1;
-			ret = pattern_write(ha, 0, size, 100 + i % 50);
-			if (ret)
-				_exit(-ret);
-		}
-	}
-	/* Into the second write, well inside it (one write takes ~1.6 s). */
-	for (int i = 0; i < 600 && iter[0] < 2; i++)
-		usleep(50 * 1000);
-	igt_assert_f(iter[0] >= 2, "the DMA loop did not get going\n");
-	usleep(400 * 1000);
+	pid = dma_loop_start(ha, size, &iter);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	igt_assert_eq(exp_revoke(a, 0), 0);
@@ -1595,6 +1611,96 @@ static void test_unbind_exporter(void)
 	close(dmabuf);
 }
 
+/* Unbind the importer while its engine writes into a BAR import. */
+static void test_unbind_importer_during_dma(void)
+{
+	const struct range r = { REGION_UNBIND + 16 * PAGE, 4 * PAGE };
+	struct timespec start;
+	volatile int *iter;
+	unsigned long ino;
+	uint32_t handle;
+	char line[256];
+	double took;
+	int dmabuf, ret;
+	pid_t pid;
+
+	require_bar_data();
+	dmabuf = exp_export(&r, 1);
+	handle = bar_import(dmabuf);
+	pid = dma_loop_start(handle, r.length, &iter);
+
+	igt_install_exit_handler(rebind_at_exit);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	igt_assert_eq(driver_bind(IMP_DRIVER, t.imp_bdf, false), 0);
+	took = elapsed_s(&start);
+	ret = wait_child(pid, 30);
+	igt_info("unbind during write %d took %.3f s; the loop ended with %s\n",
+		 iter[0], took, ret > 0 ? strerror(ret) : "no exit");
+	/* Unbind stopped the running write after its command in flight. */
+	igt_assert_eq(ret, ENODEV);
+	igt_assert_lt(took, 5.0);
+	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
+	igt_assert_f(strstr(line, " mapped 0 "), "%s\n", line);
+
+	close(t.fd);
+	t.fd = -1;
+	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
+	ino = inode_of(dmabuf);
+	close(dmabuf);
+	igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
+	munmap((void *)iter, PAGE);
+
+	igt_assert_eq(driver_bind(IMP_DRIVER, t.imp_bdf, true), 0);
+	open_importer();
+}
+
+/* Unbind the exporter while the engine writes into one of its buffers. */
+static void test_unbind_exporter_during_dma(void)
+{
+	const struct range r = { REGION_UNBIND + 32 * PAGE, 4 * PAGE };
+	struct drm_p2pbuf_imp_gem_info info;
+	struct timespec start;
+	volatile int *iter;
+	unsigned long ino;
+	uint32_t handle;
+	long cancels;
+	double took;
+	int dmabuf, ret;
+	pid_t pid;
+
+	require_bar_data();
+	dmabuf = exp_export(&r, 1);
+	handle = bar_import(dmabuf);
+	cancels = engine_stat("cancels");
+	pid = dma_loop_start(handle, r.length, &iter);
+
+	close(t.exp_fd);
+	t.exp_fd = -1;
+	igt_install_exit_handler(rebind_at_exit);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	igt_assert_eq(driver_bind(EXP_DRIVER, t.exp_bdf, false), 0);
+	took = elapsed_s(&start);
+	ret = wait_child(pid, 30);
+	igt_info("exporter unbind during write %d took %.3f s; the loop ended with %s\n",
+		 iter[0], took, ret > 0 ? strerror(ret) : "no exit");
+	igt_assert_eq(ret, ENODEV);
+	igt_assert_lt(took, 5.0);
+	igt_assert_f(engine_stat("cancels") - cancels >= 1,
+		     "the unbind found no job running\n");
+	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
+
+	gem_close(t.fd, handle);
+	ino = inode_of(dmabuf);
+	close(dmabuf);
+	igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
+	munmap((void *)iter, PAGE);
+
+	igt_assert_eq(driver_bind(EXP_DRIVER, t.exp_bdf, true), 0);
+	t.exp_fd = exp_open();
+	igt_assert_fd(t.exp_fd);
+}
+
 /* ---- the demo ------------------------------------------------------------ */
 
 /*
@@ -1722,6 +1828,14 @@ int igt_main()
 	igt_describe("Unbind the exporter under a live mapped import: the import is invalidated, uses fail with -ENODEV, rebinding works.");
 	igt_subtest("unbind-exporter")
 		test_unbind_exporter();
+
+	igt_describe("Unbind the importer while its engine writes into a BAR import in a loop: the running write stops, the loop ends with -ENODEV, nothing leaks.");
+	igt_subtest("unbind-importer-during-dma")
+		test_unbind_importer_during_dma();
+
+	igt_describe("Unbind the exporter while the engine writes into its buffer in a loop: the running job is cancelled, the loop ends with -ENODEV, nothing leaks.");
+	igt_subtest("unbind-exporter-during-dma")
+		test_unbind_exporter_during_dma();
 
 	igt_describe("Zero-copy demo: the importer's engine writes into the exporter's BAR through a dma-buf; prints the bytes verified and the map type.");
 	igt_subtest("zerocopy-demo")

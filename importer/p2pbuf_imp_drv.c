@@ -108,7 +108,10 @@ static void p2pbuf_imp_remove(struct pci_dev *pdev)
 {
 	struct p2pbuf_imp_device *idev = pci_get_drvdata(pdev);
 
-	/* Waits for running ioctls, so for every job to finish. */
+	/*
+	 * Waits for running ioctls; their jobs see the device unplugged and
+	 * stop after the engine command in flight.
+	 */
 	drm_dev_unplug(&idev->drm);
 	/* Objects may live on in open files, their mappings may not. */
 	p2pbuf_imp_prime_kill_all(idev);

@@ -64,6 +64,7 @@ struct p2pbuf_imp_job {
 
 /**
  * struct p2pbuf_imp_engine - the DMA engine (QEMU edu)
+ * @drm: the DRM device the engine belongs to
  * @dev: the PCI device's struct device
  * @regs: BAR0, the engine's registers
  * @lock: the engine's one DMA channel: held by the submitter for a whole
@@ -87,6 +88,7 @@ struct p2pbuf_imp_job {
  * @cancels: jobs stopped by an invalidation
  */
 struct p2pbuf_imp_engine {
+	struct drm_device *drm;
 	struct device *dev;
 	void __iomem *regs;
 

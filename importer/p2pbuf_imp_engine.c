@@ -94,6 +94,7 @@ int p2pbuf_imp_engine_init(struct p2pbuf_imp_engine *engine,
 {
 	int ret;
 
+	engine->drm = drm;
 	engine->dev = &pdev->dev;
 	ret = drmm_mutex_init(drm, &engine->lock);
 	if (ret)

@@ -70,11 +70,19 @@ struct p2pbuf_imp_op {
 	u8 found, expected;
 };
 
-/* Between two commands: stop if an invalidation or a fatal signal came. */
-static int p2pbuf_imp_job_check(const struct p2pbuf_imp_job *job)
+/*
+ * Between two commands: stop if an invalidation came (the caller maps
+ * again and goes on), if the device is being unbound (unbind waits for
+ * this ioctl: let it go after the command in flight, whatever the size of
+ * the request), or on a fatal signal.
+ */
+static int p2pbuf_imp_job_check(const struct p2pbuf_imp_engine *engine,
+				const struct p2pbuf_imp_job *job)
 {
 	if (READ_ONCE(job->cancelled))
 		return -EAGAIN;
+	if (drm_dev_is_unplugged(engine->drm))
+		return -ENODEV;
 	if (fatal_signal_pending(current))
 		return -EINTR;
 	return 0;
@@ -185,10 +193,10 @@ static int p2pbuf_imp_run_copy(struct p2pbuf_imp_engine *engine,
 		if (!len)
 			return -EINVAL;
 
-		ret = p2pbuf_imp_job_check(job) ?:
+		ret = p2pbuf_imp_job_check(engine, job) ?:
 		      p2pbuf_imp_engine_dma(engine, job, src_addr, buf, len,
 					    false) ?:
-		      p2pbuf_imp_job_check(job) ?:
+		      p2pbuf_imp_job_check(engine, job) ?:
 		      p2pbuf_imp_engine_dma(engine, job, buf, dst_addr, len,
 					    true);
 		if (ret)
@@ -223,10 +231,10 @@ static int p2pbuf_imp_run_write(struct p2pbuf_imp_engine *engine,
 		for (i = 0; i < len; i++)
 			pattern[i] = p2pbuf_pattern_byte(op->seed, op->done + i);
 
-		ret = p2pbuf_imp_job_check(job) ?:
+		ret = p2pbuf_imp_job_check(engine, job) ?:
 		      p2pbuf_imp_engine_dma(engine, job, engine->bounce_dma,
 					    buf, len, false) ?:
-		      p2pbuf_imp_job_check(job) ?:
+		      p2pbuf_imp_job_check(engine, job) ?:
 		      p2pbuf_imp_engine_dma(engine, job, buf, dst_addr, len,
 					    true);
 		if (ret)
@@ -259,7 +267,7 @@ static int p2pbuf_imp_run_check(struct p2pbuf_imp_engine *engine,
 		if (!len)
 			return -EINVAL;
 
-		ret = p2pbuf_imp_job_check(job) ?:
+		ret = p2pbuf_imp_job_check(engine, job) ?:
 		      p2pbuf_imp_engine_dma(engine, job, src_addr, buf, len,
 					    false) ?:
 		      p2pbuf_imp_engine_dma(engine, job, buf,
