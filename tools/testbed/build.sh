@@ -46,6 +46,8 @@ in_rootfs "$ROOT" make -C "/lib/modules/$KVER/build" M=/usr/src/p2pbuf \
 	{ tail -n 20 "$CACHE_DIR/install-modules.log"; die "modules_install failed"; }
 in_rootfs "$ROOT" depmod -a "$KVER"
 
+in_rootfs "$ROOT" make -C /usr/src/p2pbuf/tools/demo >"$CACHE_DIR/build-demo.log" 2>&1 ||
+	{ cat "$CACHE_DIR/build-demo.log"; die "demo build failed"; }
 if [ -f "$DST/igt-tests/Makefile" ]; then
 	in_rootfs "$ROOT" make -C /usr/src/p2pbuf/igt-tests >"$CACHE_DIR/build-igt.log" 2>&1 ||
 		{ cat "$CACHE_DIR/build-igt.log"; die "IGT test build failed"; }

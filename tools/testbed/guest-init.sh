@@ -33,4 +33,5 @@ sync
 umount /mnt/results
 echo "guest: command exited $rc, powering off" >/dev/console
 echo o >/proc/sysrq-trigger
-sleep 30
+# Wait for the power-off without touching the (unmounted) root.
+read -r -t 30 _ </dev/console

@@ -16,6 +16,8 @@ import os
 import re
 import sys
 
+from host_checks import host_checks_verdict
+
 # Kernel log lines that fail a run.  The taint of loading our own
 # out-of-tree, unsigned modules is expected and allowed.
 BAD = re.compile(r"WARNING:|BUG:|Oops|KASAN|lockdep|possible circular|"
@@ -29,11 +31,6 @@ IOMMU_FAULT = re.compile(r"DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault")
 ALLOWED = re.compile(r"loading out-of-tree module taints kernel|"
                      r"module verification failed: signature and/or "
                      r"required key missing - tainting kernel")
-
-
-def pattern_byte(seed, k):
-    """Must match p2pbuf_pattern_byte() in include/uapi/linux/p2pbuf_pattern.h."""
-    return (seed + 7 * k + (k >> 8)) & 0xff
 
 
 def read_tsv(path):
@@ -76,39 +73,6 @@ def dmesg_verdict(d):
                 and not ALLOWED.search(line):
             return ("fail", line.strip()[:160])
     return ("pass", "")
-
-
-def host_checks_verdict(d):
-    """Verify host-checks.txt against devmem.bin; None if there are none."""
-    checks = os.path.join(d, "host-checks.txt")
-    if not os.path.exists(checks):
-        return None
-    mem_path = os.path.join(d, "devmem.bin")
-    if not os.path.exists(mem_path):
-        return ("fail", "devmem.bin missing")
-    with open(mem_path, "rb") as f:
-        mem = f.read()
-    n = 0
-    with open(checks) as f:
-        for lineno, line in enumerate(f, 1):
-            w = line.split()
-            if not w or w[0].startswith("#"):
-                continue
-            try:
-                kind, off, length, arg = w[0], int(w[1], 0), int(w[2], 0), int(w[3], 0)
-            except (IndexError, ValueError):
-                return ("fail", "host-checks.txt:%d: malformed" % lineno)
-            if off < 0 or length <= 0 or off + length > len(mem):
-                return ("fail", "host-checks.txt:%d: out of the BAR" % lineno)
-            for k in range(length):
-                want = pattern_byte(arg, k) if kind == "pattern" else arg & 0xff
-                if kind not in ("pattern", "fill"):
-                    return ("fail", "host-checks.txt:%d: unknown check" % lineno)
-                if mem[off + k] != want:
-                    return ("fail", "host-checks.txt:%d: BAR byte 0x%x is 0x%02x, "
-                            "expected 0x%02x" % (lineno, off + k, mem[off + k], want))
-            n += 1
-    return ("pass", "%d ranges verified in the BAR backing file" % n)
 
 
 def main():
