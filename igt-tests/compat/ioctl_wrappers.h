@@ -5,8 +5,8 @@
 
 /*
  * drmIoctl() by default (restarts on EINTR/EAGAIN); IGT swaps it for fault
- * injection.  Returns -1 with errno set on failure.
+ * injection.  Thread-local in libigt.  Returns -1 with errno set on failure.
  */
-extern int (*igt_ioctl)(int fd, unsigned long request, void *arg);
+extern __thread int (*igt_ioctl)(int fd, unsigned long request, void *arg);
 
 #endif /* P2PBUF_COMPAT_IOCTL_WRAPPERS_H */
