@@ -972,6 +972,8 @@ static void bar_ranges_test(const struct range *r, unsigned int n,
 	uint32_t handle;
 	int dmabuf;
 
+	for (unsigned int i = 0; i < n; i++)
+		size += r[i].length;
 	dmabuf = exp_export(r, n);
 	handle = bar_import(dmabuf);
 	bar_map(handle, dmabuf, r, n);
