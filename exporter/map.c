@@ -10,9 +10,14 @@
  *
  * - It links every range at IOVA offset 0 when it maps through an IOMMU,
  *   so the second range collides with the first and the whole map fails
- *   with -EADDRINUSE.  A buffer of several ranges is therefore mapped range
- *   by range and the results are joined into one table.  Once the helper
- *   links range i after ranges 0..i-1, one call for all ranges will do.
+ *   with -EADDRINUSE.  A buffer of several ranges therefore has its first
+ *   range mapped by the helper, which decides the route.  Through an
+ *   IOMMU, the buffer is then mapped here with the same two-step DMA API
+ *   calls the helper makes, linking range i after ranges 0..i-1: one IOVA
+ *   range for the whole buffer, one IOTLB sync.  On the other routes
+ *   (bus or CPU physical addresses: one entry per range anyway) the
+ *   helper maps range by range and the results are joined into one table.
+ *   Once the helper links at the right offsets, one call will do.
  *
  * - It sets orig_nents to 0 (the table has no CPU side), and
  *   dma_buf_free_sgt() then frees the table with sg_free_table(), which
@@ -22,21 +27,32 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
+#include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include <p2pbuf/p2p_path.h>
+
 #include "p2pbuf_exporter.h"
+
+/* Longest DMA segment a scatterlist entry holds, as the helper cuts them. */
+#define P2PBUF_EXP_MAX_SEG	ALIGN_DOWN(UINT_MAX, PAGE_SIZE)
 
 /**
  * struct p2pbuf_exp_joined - a mapping of a buffer of several ranges
  * @sgt: what the importer gets: the DMA entries of @parts in range order,
- *	without pages (orig_nents 0), like the helper's own tables
- * @nr_parts: number of entries in @parts
+ *	or the one IOVA range of @iova, without pages (orig_nents 0), like
+ *	the helper's own tables
+ * @iova: the IOVA range, when @iova_len is not 0
+ * @iova_len: bytes linked into @iova
+ * @nr_parts: number of entries in @parts (0 when mapped through @iova)
  * @parts: one mapping per range, from dma_buf_phys_vec_to_sgt()
  */
 struct p2pbuf_exp_joined {
 	struct sg_table sgt;
+	struct dma_iova_state iova;
+	size_t iova_len;
 	u32 nr_parts;
 	struct sg_table *parts[] __counted_by(nr_parts);
 };
@@ -58,6 +74,66 @@ static void p2pbuf_exp_free_parts(struct dma_buf_attachment *attach,
 
 	for (i = 0; i < j->nr_parts; i++)
 		p2pbuf_exp_free_sgt(attach, j->parts[i], dir);
+}
+
+/*
+ * Map all ranges of @buf into one IOVA range: the helper's two-step DMA API
+ * calls, each range linked after the ones before it.  Called with the
+ * first range mapped by the helper in @j->parts[0], which it unmaps.
+ * Return: 0, -EOPNOTSUPP if no IOVA range can be had (map range by range
+ * instead; @j is untouched then), or another error.
+ */
+static int p2pbuf_exp_map_iova(struct dma_buf_attachment *attach,
+			       struct p2pbuf_exp_buffer *buf,
+			       struct p2pbuf_exp_joined *j,
+			       enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	size_t left;
+	int ret, k;
+	u32 i;
+
+	if (!dma_iova_try_alloc(attach->dev, &j->iova, 0, buf->size))
+		return -EOPNOTSUPP;
+	p2pbuf_exp_free_parts(attach, j, dir);
+	j->nr_parts = 0;
+
+	for (i = 0; i < buf->nr_ranges; i++) {
+		ret = dma_iova_link(attach->dev, &j->iova, buf->vec[i].paddr,
+				    j->iova_len, buf->vec[i].len, dir,
+				    DMA_ATTR_MMIO);
+		if (ret)
+			goto err_destroy;
+		j->iova_len += buf->vec[i].len;
+	}
+	ret = dma_iova_sync(attach->dev, &j->iova, 0, j->iova_len);
+	if (ret)
+		goto err_destroy;
+
+	ret = sg_alloc_table(&j->sgt, DIV_ROUND_UP(buf->size, P2PBUF_EXP_MAX_SEG),
+			     GFP_KERNEL | __GFP_ZERO);
+	if (ret)
+		goto err_destroy;
+	left = buf->size;
+	for_each_sgtable_dma_sg(&j->sgt, sg, k) {
+		size_t len = min_t(size_t, left, P2PBUF_EXP_MAX_SEG);
+
+		sg_set_page(sg, NULL, 0, 0);
+		sg_dma_address(sg) = j->iova.addr + (buf->size - left);
+		sg_dma_len(sg) = len;
+		left -= len;
+	}
+	j->sgt.orig_nents = 0;
+	return 0;
+
+err_destroy:
+	if (j->iova_len)
+		dma_iova_destroy(attach->dev, &j->iova, j->iova_len, dir,
+				 DMA_ATTR_MMIO);
+	else
+		dma_iova_free(attach->dev, &j->iova);
+	j->iova_len = 0;
+	return ret;
 }
 
 static struct sg_table *p2pbuf_exp_map_joined(struct dma_buf_attachment *attach,
@@ -86,6 +162,17 @@ static struct sg_table *p2pbuf_exp_map_joined(struct dma_buf_attachment *attach,
 		}
 		j->parts[j->nr_parts++] = part;
 		nents += part->nents;
+
+		if (i == 0 &&
+		    p2pbuf_path_of_sgt(buf->provider, attach->dev, &buf->vec[0],
+				       part) == P2PBUF_PATH_HOST_BRIDGE_IOVA) {
+			ret = p2pbuf_exp_map_iova(attach, buf, j, dir);
+			if (ret != -EOPNOTSUPP) {
+				if (ret)
+					goto err_free_parts;
+				return &j->sgt;
+			}
+		}
 	}
 
 	ret = sg_alloc_table(&j->sgt, nents, GFP_KERNEL | __GFP_ZERO);
@@ -155,6 +242,9 @@ void p2pbuf_exp_unmap_buffer(struct dma_buf_attachment *attach,
 		return;
 	}
 	j = container_of(sgt, struct p2pbuf_exp_joined, sgt);
+	if (j->iova_len)
+		dma_iova_destroy(attach->dev, &j->iova, j->iova_len, dir,
+				 DMA_ATTR_MMIO);
 	p2pbuf_exp_free_parts(attach, j, dir);
 	/* sg_free_table() frees orig_nents entries: all nents of them. */
 	j->sgt.orig_nents = j->sgt.nents;

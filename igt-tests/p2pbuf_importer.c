@@ -1135,7 +1135,7 @@ static void dma_addresses_test(const struct range *r, unsigned int n,
 {
 	const char *expect = p2pbuf_bed_expect();
 	struct drm_p2pbuf_imp_gem_info info;
-	uint64_t addr, len;
+	uint64_t addr, len, size = 0;
 	char block[8192], line[256];
 	uint32_t handle;
 	int dmabuf;
@@ -1143,6 +1143,8 @@ static void dma_addresses_test(const struct range *r, unsigned int n,
 
 	require_bar_import();
 	igt_require_f(expect, "outside the test bed: no expected route\n");
+	for (unsigned int i = 0; i < n; i++)
+		size += r[i].length;
 	dmabuf = exp_export(r, n);
 	handle = bar_import(dmabuf);
 	bar_map(handle, dmabuf, r, n);
@@ -1152,24 +1154,14 @@ static void dma_addresses_test(const struct range *r, unsigned int n,
 	igt_assert(p2pbuf_kv_get_long(block, "runs", &runs));
 
 	if (!strcmp(expect, "host-bridge-iova")) {
-		/*
-		 * Two-step DMA API: one IOVA range per call of the kernel's
-		 * helper.  Linux 7.3's dma_buf_phys_vec_to_sgt() links every
-		 * range at IOVA offset 0, so the exporter maps a buffer range
-		 * by range (exporter/map.c): one IOVA segment per range, each
-		 * as long as its range.  A single range is one IOVA range.
-		 */
-		igt_assert_f(info.dma_segments == n,
-			     "through the IOMMU each of the %u ranges must be one IOVA segment; the mapping has %u segments in %ld runs\n",
-			     n, info.dma_segments, runs);
-		if (n == 1)
-			igt_assert_eq(runs, 1);
-		for (unsigned int i = 0; i < n; i++) {
-			igt_assert(block_seg(block, i, &addr, &len));
-			igt_assert_eq_u64(len, r[i].length);
-			igt_assert_neq_u64(addr, t.bar_bus + r[i].offset);
-			igt_assert_neq_u64(addr, t.bar_phys + r[i].offset);
-		}
+		/* Two-step DMA API: one IOVA range for the whole buffer. */
+		igt_assert_f(runs == 1 && info.dma_segments == 1,
+			     "through the IOMMU the buffer must be one contiguous IOVA range (two-step DMA API); the exporter's mapping has %u segments in %ld runs\n",
+			     info.dma_segments, runs);
+		igt_assert(block_seg(block, 0, &addr, &len));
+		igt_assert_eq_u64(len, size);
+		igt_assert_neq_u64(addr, t.bar_bus + r[0].offset);
+		igt_assert_neq_u64(addr, t.bar_phys + r[0].offset);
 	} else {
 		/* Bus or CPU physical addresses: one segment per range. */
 		uint64_t base = !strcmp(expect, "bus-addr") ? t.bar_bus :
@@ -1806,7 +1798,7 @@ int igt_main()
 	igt_subtest("dma-addresses")
 		test_dma_addresses();
 
-	igt_describe("The DMA address list of a three-range import: bus or CPU physical addresses per range, or one IOVA segment per range (Linux 7.3's helper cannot link several ranges into one IOVA range).");
+	igt_describe("The DMA address list of a three-range import: bus or CPU physical addresses per range, or one IOVA range for the whole buffer.");
 	igt_subtest("dma-addresses-multi-range")
 		test_dma_addresses_multi();
 
