@@ -75,44 +75,14 @@ static int write_file(const char *path, const char *val)
 	return err;
 }
 
-static bool read_hex(const char *path, unsigned int *val)
+/* The PCI name of the first @vendor_id:@device_id function, or false. */
+static bool find_pci_device(unsigned int vendor_id, unsigned int device_id,
+			    char *bdf, size_t size)
 {
-	char buf[32];
+	char driver[64];
 
-	if (p2pbuf_read_file(path, buf, sizeof(buf)) <= 0)
-		return false;
-	*val = strtoul(buf, NULL, 16);
-	return true;
-}
-
-/* The PCI name of the first ivshmem-plain function, or false. */
-static bool find_exporter_device(char *bdf, size_t size)
-{
-	DIR *dir = opendir("/sys/bus/pci/devices");
-	struct dirent *de;
-	bool found = false;
-
-	if (!dir)
-		return false;
-	while (!found && (de = readdir(dir))) {
-		char path[PATH_MAX];
-		unsigned int vendor, device;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
-			 de->d_name);
-		if (!read_hex(path, &vendor) || vendor != EXP_VENDOR)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 de->d_name);
-		if (!read_hex(path, &device) || device != EXP_DEVICE)
-			continue;
-		snprintf(bdf, size, "%s", de->d_name);
-		found = true;
-	}
-	closedir(dir);
-	return found;
+	return !p2pbuf_pci_find(vendor_id, device_id, bdf, size, driver,
+				sizeof(driver));
 }
 
 /* The driver bound to the device ("" if none). */
@@ -188,7 +158,8 @@ static void setup_device(void)
 	int ret;
 
 	dev.page = sysconf(_SC_PAGESIZE);
-	igt_require_f(find_exporter_device(dev.bdf, sizeof(dev.bdf)),
+	igt_require_f(find_pci_device(EXP_VENDOR, EXP_DEVICE, dev.bdf,
+				      sizeof(dev.bdf)),
 		      "no ivshmem-plain device (%04x:%04x)\n", EXP_VENDOR,
 		      EXP_DEVICE);
 	snprintf(dev.node, sizeof(dev.node), "/dev/p2pbuf-exp-%s", dev.bdf);
@@ -1084,35 +1055,6 @@ static struct {
 	const char *expect;
 } imp;
 
-static bool find_pci_device(unsigned int vendor_id, unsigned int device_id,
-			    char *bdf, size_t size)
-{
-	DIR *dir = opendir("/sys/bus/pci/devices");
-	struct dirent *de;
-	bool found = false;
-
-	if (!dir)
-		return false;
-	while (!found && (de = readdir(dir))) {
-		char path[PATH_MAX];
-		unsigned int vendor, device;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
-			 de->d_name);
-		if (!read_hex(path, &vendor) || vendor != vendor_id)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
-			 de->d_name);
-		if (!read_hex(path, &device) || device != device_id)
-			continue;
-		snprintf(bdf, size, "%s", de->d_name);
-		found = true;
-	}
-	closedir(dir);
-	return found;
-}
 
 static int ti_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
