@@ -78,8 +78,8 @@ static void p2pbuf_exp_free_parts(struct dma_buf_attachment *attach,
 
 /*
  * Map all ranges of @buf into one IOVA range: the helper's two-step DMA API
- * calls, each range linked after the ones before it.  Called with the
- * first range mapped by the helper in @j->parts[0], which it unmaps.
+ * calls, each range linked after the ones before it.  Unmaps what the
+ * helper mapped into @j->parts (the first range, or nothing).
  * Return: 0, -EOPNOTSUPP if no IOVA range can be had (map range by range
  * instead; @j is untouched then), or another error.
  */
@@ -140,6 +140,7 @@ static struct sg_table *p2pbuf_exp_map_joined(struct dma_buf_attachment *attach,
 					      struct p2pbuf_exp_buffer *buf,
 					      enum dma_data_direction dir)
 {
+	struct p2pbuf_exp_attach *ea = attach->priv;
 	struct scatterlist *dst, *src;
 	struct p2pbuf_exp_joined *j;
 	unsigned int nents = 0;
@@ -149,6 +150,20 @@ static struct sg_table *p2pbuf_exp_map_joined(struct dma_buf_attachment *attach,
 	j = kzalloc_flex(*j, parts, buf->nr_ranges);
 	if (!j)
 		return ERR_PTR(-ENOMEM);
+
+	/*
+	 * A device's route to the BAR does not change while it is attached:
+	 * once a mapping took the IOVA route, map straight into one IOVA
+	 * range instead of having the helper map (and this unmap) range 0
+	 * again to learn it.
+	 */
+	if (ea->path == P2PBUF_PATH_HOST_BRIDGE_IOVA) {
+		ret = p2pbuf_exp_map_iova(attach, buf, j, dir);
+		if (!ret)
+			return &j->sgt;
+		if (ret != -EOPNOTSUPP)
+			goto err_free_parts;
+	}
 
 	for (i = 0; i < buf->nr_ranges; i++) {
 		struct sg_table *part;
