@@ -1203,11 +1203,26 @@ static void test_dma_addresses_multi(void)
 	dma_addresses_test(r, 3, 2);
 }
 
+/*
+ * The exporter refused the import of @dmabuf for @reason: no import and no
+ * attachment are left, and the exporter recorded the refusal.
+ */
+static void assert_import_refused(int dmabuf, const char *reason)
+{
+	char block[1024], line[256];
+
+	igt_assert(!import_block(dmabuf, block, sizeof(block)));
+	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
+	snprintf(line, sizeof(line), "rejected 1 last %s %s\n", t.imp_bdf,
+		 reason);
+	igt_assert(exp_buffer_block(dmabuf, block, sizeof(block)));
+	igt_assert_f(strstr(block, line), "exporter says:\n%s", block);
+}
+
 /* No P2P route: the exporter refuses the attachment, nothing is left. */
 static void test_import_no_route(void)
 {
 	const struct range r = { REGION_IMPORT, PAGE };
-	char block[1024], line[256];
 	uint32_t handle;
 	int dmabuf;
 
@@ -1217,12 +1232,7 @@ static void test_import_no_route(void)
 		      p2pbuf_bed_expect() ?: "unset");
 	dmabuf = exp_export(&r, 1);
 	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), -EOPNOTSUPP);
-	igt_assert(!import_block(dmabuf, block, sizeof(block)));
-	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
-	snprintf(line, sizeof(line), "rejected 1 last %s unreachable\n",
-		 t.imp_bdf);
-	igt_assert(exp_buffer_block(dmabuf, block, sizeof(block)));
-	igt_assert_f(strstr(block, line), "exporter says:\n%s", block);
+	assert_import_refused(dmabuf, "unreachable");
 	close(dmabuf);
 }
 
@@ -1230,7 +1240,6 @@ static void test_import_no_route(void)
 static void test_import_no_p2p(void)
 {
 	const struct range r = { REGION_IMPORT, PAGE };
-	char block[1024], line[256];
 	uint32_t handle;
 	int dmabuf;
 
@@ -1240,12 +1249,7 @@ static void test_import_no_p2p(void)
 	set_p2p(false);
 	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), -EOPNOTSUPP);
 	set_p2p(true);
-	igt_assert(!import_block(dmabuf, block, sizeof(block)));
-	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
-	snprintf(line, sizeof(line), "rejected 1 last %s no-peer2peer\n",
-		 t.imp_bdf);
-	igt_assert(exp_buffer_block(dmabuf, block, sizeof(block)));
-	igt_assert_f(strstr(block, line), "exporter says:\n%s", block);
+	assert_import_refused(dmabuf, "no-peer2peer");
 	close(dmabuf);
 }
 
