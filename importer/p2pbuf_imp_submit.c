@@ -168,6 +168,22 @@ out:
 	return ret;
 }
 
+/*
+ * Move @len bytes from @src to @dst through the engine's buffer: two
+ * commands, each started only while the job may still touch its memory.
+ */
+static int p2pbuf_imp_move(struct p2pbuf_imp_engine *engine,
+			   const struct p2pbuf_imp_job *job, dma_addr_t src,
+			   dma_addr_t dst, u64 len)
+{
+	u64 buf = p2pbuf_imp_engine_buffer();
+
+	return p2pbuf_imp_job_check(engine, job) ?:
+	       p2pbuf_imp_engine_dma(engine, job, src, buf, len, false) ?:
+	       p2pbuf_imp_job_check(engine, job) ?:
+	       p2pbuf_imp_engine_dma(engine, job, buf, dst, len, true);
+}
+
 /* Step 3 for COPY: memory -> engine buffer -> memory, piece by piece. */
 static int p2pbuf_imp_run_copy(struct p2pbuf_imp_engine *engine,
 			       struct p2pbuf_imp_op *op,
@@ -175,7 +191,6 @@ static int p2pbuf_imp_run_copy(struct p2pbuf_imp_engine *engine,
 			       struct sg_table *src_sgt,
 			       struct sg_table *dst_sgt)
 {
-	u64 buf = p2pbuf_imp_engine_buffer();
 	struct p2pbuf_sg_walk src, dst;
 	dma_addr_t src_addr, dst_addr;
 	u64 len;
@@ -193,12 +208,7 @@ static int p2pbuf_imp_run_copy(struct p2pbuf_imp_engine *engine,
 		if (!len)
 			return -EINVAL;
 
-		ret = p2pbuf_imp_job_check(engine, job) ?:
-		      p2pbuf_imp_engine_dma(engine, job, src_addr, buf, len,
-					    false) ?:
-		      p2pbuf_imp_job_check(engine, job) ?:
-		      p2pbuf_imp_engine_dma(engine, job, buf, dst_addr, len,
-					    true);
+		ret = p2pbuf_imp_move(engine, job, src_addr, dst_addr, len);
 		if (ret)
 			break;
 		p2pbuf_sg_walk_advance(&src, len);
@@ -214,7 +224,6 @@ static int p2pbuf_imp_run_write(struct p2pbuf_imp_engine *engine,
 				const struct p2pbuf_imp_job *job,
 				struct sg_table *dst_sgt)
 {
-	u64 buf = p2pbuf_imp_engine_buffer();
 	u8 *pattern = engine->bounce;
 	struct p2pbuf_sg_walk dst;
 	dma_addr_t dst_addr;
@@ -231,12 +240,8 @@ static int p2pbuf_imp_run_write(struct p2pbuf_imp_engine *engine,
 		for (i = 0; i < len; i++)
 			pattern[i] = p2pbuf_pattern_byte(op->seed, op->done + i);
 
-		ret = p2pbuf_imp_job_check(engine, job) ?:
-		      p2pbuf_imp_engine_dma(engine, job, engine->bounce_dma,
-					    buf, len, false) ?:
-		      p2pbuf_imp_job_check(engine, job) ?:
-		      p2pbuf_imp_engine_dma(engine, job, buf, dst_addr, len,
-					    true);
+		ret = p2pbuf_imp_move(engine, job, engine->bounce_dma,
+				      dst_addr, len);
 		if (ret)
 			break;
 		p2pbuf_sg_walk_advance(&dst, len);
