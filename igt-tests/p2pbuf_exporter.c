@@ -45,7 +45,7 @@ IGT_TEST_DESCRIPTION("Exercises p2pbuf_exporter's uAPI: query, export with "
 #define EXP_DEVICE	0x1110
 /* The bed's device memory BAR and its size. */
 #define EXP_BAR		2
-#define BED_BAR_SIZE	(16ull << 20)
+#define BED_BAR_SIZE	(32ull << 20)
 /* ivshmem's register BAR: never exported. */
 #define REG_BAR		0
 

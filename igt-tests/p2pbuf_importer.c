@@ -62,7 +62,7 @@ IGT_TEST_DESCRIPTION("The p2pbuf importer imports dma-bufs (vgem system "
 #define EXP_BAR		2
 #define PAGE		4096ULL
 
-/* BAR2 regions, one per subtest that writes the BAR (16 MiB BAR). */
+/* BAR2 regions, one per subtest that writes the BAR (the lower 16 MiB of the 32 MiB BAR; the allocator owns the upper half). */
 #define REGION_ONE	(1ULL << 20)
 #define REGION_SEVERAL	(2ULL << 20)
 #define REGION_REVOKE	(3ULL << 20)

@@ -45,6 +45,11 @@ in_rootfs "$ROOT" make -C "/lib/modules/$KVER/build" M=/usr/src/p2pbuf \
 	modules_install >"$CACHE_DIR/install-modules.log" 2>&1 ||
 	{ tail -n 20 "$CACHE_DIR/install-modules.log"; die "modules_install failed"; }
 in_rootfs "$ROOT" depmod -a "$KVER"
+# The bed's BAR is 32 MiB: exported ranges use the lower half, the
+# allocator of BAR objects the upper half (so neither disturbs the other's
+# host-side byte checks).
+echo "options p2pbuf_exporter alloc_offset=0x1000000" \
+	>"$ROOT/etc/modprobe.d/p2pbuf-testbed.conf"
 
 in_rootfs "$ROOT" make -C /usr/src/p2pbuf/tools/demo >"$CACHE_DIR/build-demo.log" 2>&1 ||
 	{ cat "$CACHE_DIR/build-demo.log"; die "demo build failed"; }

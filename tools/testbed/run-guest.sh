@@ -63,8 +63,9 @@ trap 'rm -f "$DEVMEM"' EXIT
 
 boot() {
 	rm -f "$DEVMEM" "$RES/started"
-	# The exporter device's memory: 16 MiB the host can read back.
-	truncate -s 16M "$DEVMEM"
+	# The exporter device's memory: 32 MiB the host can read back: the lower 16 MiB for exported ranges,
+	# the upper 16 MiB for the allocator (alloc_offset, see guest-init.sh).
+	truncate -s 32M "$DEVMEM"
 	local machine=q35
 	[ "$TOPO_IOMMU" = 1 ] && [ "$ACCEL" = kvm ] && machine=q35,kernel-irqchip=split
 	local iommu=
@@ -81,7 +82,7 @@ boot() {
 		-device virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs \
 		-fsdev "local,id=results,path=$RES,security_model=none" \
 		-device virtio-9p-pci,fsdev=results,mount_tag=results \
-		-object "memory-backend-file,id=devmem,mem-path=$DEVMEM,size=16M,share=on" \
+		-object "memory-backend-file,id=devmem,mem-path=$DEVMEM,size=32M,share=on" \
 		$TOPO_DEVICES 2> >(grep -v "TCG doesn't support requested feature" >&2)
 }
 

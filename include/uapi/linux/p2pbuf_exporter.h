@@ -39,6 +39,9 @@
  * @align: out: alignment, in bytes, required of every range offset and
  *	length (the kernel's page size)
  * @bar_size: out: size in bytes of each exportable BAR, 0 for the others
+ * @alloc_offset: out: %P2PBUF_EXP_IOCTL_ALLOC places objects at or above
+ *	this offset of a BAR (the module parameter alloc_offset); the
+ *	bytes below it are left to %P2PBUF_EXP_IOCTL_EXPORT alone
  * @reserved: in: must be 0; out: 0
  */
 struct p2pbuf_exp_query {
@@ -47,7 +50,8 @@ struct p2pbuf_exp_query {
 	__u32 max_ranges;
 	__u32 align;
 	__u64 bar_size[P2PBUF_EXP_NUM_BARS];
-	__u64 reserved[4];
+	__u64 alloc_offset;
+	__u64 reserved[3];
 };
 
 /**
@@ -123,6 +127,120 @@ struct p2pbuf_exp_revoke {
 	__u32 reserved;
 };
 
+/**
+ * P2PBUF_EXP_ALLOC_MIGRATABLE - the object may move to system memory
+ *
+ * Without it an allocated object follows the rule of exported ranges:
+ * an importer that cannot reach the BAR peer-to-peer is refused.  With
+ * it, such an importer gets the object moved to system memory instead
+ * (Documentation/migration.rst).
+ */
+#define P2PBUF_EXP_ALLOC_MIGRATABLE	(1U << 0)
+
+/**
+ * P2PBUF_EXP_FREE_POISON - the byte BAR memory is filled with when an
+ *	allocated object gives it back (freed, or moved to system memory)
+ */
+#define P2PBUF_EXP_FREE_POISON		0xa5
+
+/**
+ * struct p2pbuf_exp_alloc - allocate an object from a BAR, as a dma-buf
+ * @flags: in: 0 or %P2PBUF_EXP_ALLOC_MIGRATABLE
+ * @bar: in: index of an exportable BAR
+ * @size: in: size in bytes; not 0, a multiple of
+ *	&p2pbuf_exp_query.align, at most the BAR's size
+ * @align: in: alignment of the object's BAR offset in bytes: 0 for
+ *	&p2pbuf_exp_query.align, otherwise a power of two not smaller than
+ *	it and not larger than the BAR
+ * @open_flags: in: flags of the new file, as &p2pbuf_exp_export.open_flags
+ * @fd: out: the dma-buf file descriptor
+ * @offset: out: offset of the object from the start of the BAR
+ * @reserved: in: must be 0
+ *
+ * The object's memory is zeroed.  -ENOSPC when the BAR has no free
+ * stretch of @size bytes at @align.
+ */
+struct p2pbuf_exp_alloc {
+	__u32 flags;
+	__u32 bar;
+	__u64 size;
+	__u64 align;
+	__u32 open_flags;
+	__s32 fd;
+	__u64 offset;
+	__u64 reserved[2];
+};
+
+/* Kinds of dma-buf, as reported in &p2pbuf_exp_info.kind. */
+/**
+ * P2PBUF_EXP_KIND_RANGES - made by %P2PBUF_EXP_IOCTL_EXPORT
+ */
+#define P2PBUF_EXP_KIND_RANGES		1
+/**
+ * P2PBUF_EXP_KIND_OBJECT - made by %P2PBUF_EXP_IOCTL_ALLOC without
+ *	%P2PBUF_EXP_ALLOC_MIGRATABLE
+ */
+#define P2PBUF_EXP_KIND_OBJECT		2
+/**
+ * P2PBUF_EXP_KIND_MIGRATABLE - made by %P2PBUF_EXP_IOCTL_ALLOC with
+ *	%P2PBUF_EXP_ALLOC_MIGRATABLE
+ */
+#define P2PBUF_EXP_KIND_MIGRATABLE	3
+
+/* Where the memory of a dma-buf is, as reported in &p2pbuf_exp_info. */
+/**
+ * P2PBUF_EXP_PLACEMENT_BAR - in the device's BAR
+ */
+#define P2PBUF_EXP_PLACEMENT_BAR	1
+/**
+ * P2PBUF_EXP_PLACEMENT_SYSTEM - in system memory (a migrated object)
+ */
+#define P2PBUF_EXP_PLACEMENT_SYSTEM	2
+
+/**
+ * P2PBUF_EXP_NO_OFFSET - &p2pbuf_exp_info.bar_offset of an object that
+ *	is not in the BAR
+ */
+#define P2PBUF_EXP_NO_OFFSET		(~0ULL)
+
+/**
+ * struct p2pbuf_exp_info - where a dma-buf's memory is and who uses it
+ * @flags: in: must be 0
+ * @fd: in: a dma-buf exported by this device
+ * @kind: out: a P2PBUF_EXP_KIND_* value
+ * @placement: out: a P2PBUF_EXP_PLACEMENT_* value
+ * @size: out: size of the dma-buf in bytes
+ * @bar_offset: out: BAR offset of the memory (of the first range for
+ *	%P2PBUF_EXP_KIND_RANGES); %P2PBUF_EXP_NO_OFFSET when not in the BAR
+ * @bar: out: index of the BAR
+ * @migrations: out: moves between the BAR and system memory so far
+ * @attachments: out: number of importers attached
+ * @system_attachments: out: of those, the ones that need system memory
+ *	(they keep a migratable object there)
+ * @pins: out: number of pins (static importers' mappings)
+ * @revoked: out: the P2PBUF_EXP_REVOKED_* reasons the dma-buf is revoked
+ *	for; for an object, the reasons it is kept out of the BAR
+ * @reserved: in: must be 0; out: 0
+ *
+ * A snapshot: placement and counts may change as soon as the ioctl
+ * returns.
+ */
+struct p2pbuf_exp_info {
+	__u32 flags;
+	__s32 fd;
+	__u32 kind;
+	__u32 placement;
+	__u64 size;
+	__u64 bar_offset;
+	__u32 bar;
+	__u32 migrations;
+	__u32 attachments;
+	__u32 system_attachments;
+	__u32 pins;
+	__u32 revoked;
+	__u64 reserved[2];
+};
+
 /*
  * Ioctl type 0xB9, numbers 0x00-0x1f; not yet registered in
  * Documentation/userspace-api/ioctl/ioctl-number.rst.
@@ -144,5 +262,15 @@ struct p2pbuf_exp_revoke {
  */
 #define P2PBUF_EXP_IOCTL_REVOKE \
 	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x02, struct p2pbuf_exp_revoke)
+/**
+ * P2PBUF_EXP_IOCTL_ALLOC - allocate an object, see &struct p2pbuf_exp_alloc
+ */
+#define P2PBUF_EXP_IOCTL_ALLOC \
+	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x03, struct p2pbuf_exp_alloc)
+/**
+ * P2PBUF_EXP_IOCTL_INFO - fill &struct p2pbuf_exp_info
+ */
+#define P2PBUF_EXP_IOCTL_INFO \
+	_IOWR(P2PBUF_EXP_IOCTL_BASE, 0x04, struct p2pbuf_exp_info)
 
 #endif /* _UAPI_LINUX_P2PBUF_EXPORTER_H */
