@@ -13,6 +13,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -50,6 +51,7 @@ static int p2pbuf_exp_ioctl_query(struct p2pbuf_exp_dev *dev,
 	}
 	q.max_ranges = P2PBUF_EXP_MAX_RANGES;
 	q.align = PAGE_SIZE;
+	q.alloc_offset = p2pbuf_exp_bar_alloc_offset();
 
 	if (copy_to_user(uarg, &q, sizeof(q)))
 		return -EFAULT;
@@ -169,11 +171,109 @@ static int p2pbuf_exp_ioctl_revoke(struct p2pbuf_exp_dev *dev,
 		goto out_put;
 	}
 
-	if (args.flags & P2PBUF_EXP_REVOKE_RESTORE)
+	/* A migratable object is not revoked but kept in system memory. */
+	if (buf->obj && args.flags & P2PBUF_EXP_REVOKE_RESTORE)
+		p2pbuf_exp_obj_restore(buf, P2PBUF_EXP_REVOKED_USER);
+	else if (buf->obj)
+		p2pbuf_exp_obj_evict(buf, P2PBUF_EXP_REVOKED_USER);
+	else if (args.flags & P2PBUF_EXP_REVOKE_RESTORE)
 		p2pbuf_revoke_clear(&buf->revoke, P2PBUF_EXP_REVOKED_USER);
 	else
 		p2pbuf_revoke_set(&buf->revoke, P2PBUF_EXP_REVOKED_USER);
-	args.state = p2pbuf_revoke_state(&buf->revoke);
+	args.state = buf->obj ? READ_ONCE(buf->obj->evicted) :
+				p2pbuf_revoke_state(&buf->revoke);
+	if (copy_to_user(uarg, &args, sizeof(args)))
+		ret = -EFAULT;
+out_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+/* Validate an allocation request; fills in the default alignment. */
+static int p2pbuf_exp_check_alloc(struct p2pbuf_exp_dev *dev,
+				  struct p2pbuf_exp_alloc *args)
+{
+	u64 bar_len;
+
+	if ((args->flags & ~P2PBUF_EXP_ALLOC_MIGRATABLE) ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+	if (!p2pbuf_exp_open_flags_valid(args->open_flags))
+		return -EINVAL;
+	if (args->bar >= P2PBUF_EXP_NUM_BARS)
+		return -EINVAL;
+	bar_len = dev->bars[args->bar].len;
+	if (!bar_len)
+		return -ENXIO;
+	if (!args->size || !PAGE_ALIGNED(args->size) || args->size > bar_len)
+		return -EINVAL;
+	if (!args->align)
+		args->align = PAGE_SIZE;
+	if (!is_power_of_2(args->align) || args->align < PAGE_SIZE ||
+	    args->align > bar_len)
+		return -EINVAL;
+	return 0;
+}
+
+static int p2pbuf_exp_ioctl_alloc(struct p2pbuf_exp_dev *dev,
+				  struct p2pbuf_exp_alloc __user *uarg)
+{
+	struct p2pbuf_exp_alloc args;
+	struct p2pbuf_exp_buffer *buf;
+	u64 align;
+	int fd, ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	align = args.align;
+	ret = p2pbuf_exp_check_alloc(dev, &args);
+	if (ret)
+		return ret;
+
+	fd = get_unused_fd_flags(args.open_flags & O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	buf = p2pbuf_exp_object_alloc(dev, args.bar, args.size, args.align,
+				      args.flags & P2PBUF_EXP_ALLOC_MIGRATABLE,
+				      args.open_flags);
+	if (IS_ERR(buf)) {
+		put_unused_fd(fd);
+		return PTR_ERR(buf);
+	}
+
+	args.align = align;
+	args.fd = fd;
+	args.offset = buf->vec[0].paddr - dev->bars[args.bar].start;
+	if (copy_to_user(uarg, &args, sizeof(args))) {
+		dma_buf_put(buf->dmabuf);
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	fd_install(fd, buf->dmabuf->file);
+	return 0;
+}
+
+static int p2pbuf_exp_ioctl_info(struct p2pbuf_exp_dev *dev,
+				 struct p2pbuf_exp_info __user *uarg)
+{
+	struct p2pbuf_exp_info args;
+	struct p2pbuf_exp_buffer *buf;
+	struct dma_buf *dmabuf;
+	int ret = 0;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	dmabuf = dma_buf_get(args.fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	buf = p2pbuf_exp_buffer_of(dmabuf, dev);
+	if (!buf) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	p2pbuf_exp_object_info(buf, &args);
 	if (copy_to_user(uarg, &args, sizeof(args)))
 		ret = -EFAULT;
 out_put:
@@ -198,6 +298,10 @@ static long p2pbuf_exp_ioctl(struct file *file, unsigned int cmd,
 		return p2pbuf_exp_ioctl_export(dev, uarg);
 	case P2PBUF_EXP_IOCTL_REVOKE:
 		return p2pbuf_exp_ioctl_revoke(dev, uarg);
+	case P2PBUF_EXP_IOCTL_ALLOC:
+		return p2pbuf_exp_ioctl_alloc(dev, uarg);
+	case P2PBUF_EXP_IOCTL_INFO:
+		return p2pbuf_exp_ioctl_info(dev, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -5,13 +5,16 @@
  * "buffers" lists every live buffer of the device: its ranges, its revoke
  * state, every attachment with the importer device, the attach policy's
  * decision and the route its latest mapping took, and the attachments the
- * policy refused.  The format is for people and tests, not an ABI.
+ * policy refused.  For a migratable object also its placement, number of
+ * moves and who keeps it in system memory, and per attachment the
+ * placement the policy gave it ("outcome").  The format is for people and tests, not an ABI.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
+#include <linux/genalloc.h>
 #include <linux/log2.h>
 #include <linux/seq_file.h>
 
@@ -31,9 +34,14 @@ static int bars_show(struct seq_file *m, void *unused)
 
 		if (!bar->len)
 			continue;
-		seq_printf(m, "bar %u start %pa size 0x%llx bus-offset 0x%llx\n",
+		seq_printf(m, "bar %u start %pa size 0x%llx bus-offset 0x%llx",
 			   i, &bar->start, (u64)bar->len,
 			   bar->provider->bus_offset);
+		if (bar->pool)
+			seq_printf(m, " alloc-offset 0x%llx alloc-free 0x%zx",
+				   p2pbuf_exp_bar_alloc_offset(),
+				   gen_pool_avail(bar->pool));
+		seq_putc(m, '\n');
 	}
 	return 0;
 }
@@ -61,6 +69,23 @@ static void show_state(struct seq_file *m, unsigned int state)
 	}
 }
 
+static const char *const kind_names[] = {
+	[0] = "none",
+	[P2PBUF_EXP_KIND_RANGES] = "ranges",
+	[P2PBUF_EXP_KIND_OBJECT] = "object",
+	[P2PBUF_EXP_KIND_MIGRATABLE] = "migratable",
+};
+
+/* Context: the object's reservation lock held. */
+static void show_object(struct seq_file *m, struct p2pbuf_exp_object *obj)
+{
+	seq_printf(m, "  placement %s migrations %u attachments %u system-users %u pins %u bar-maps %u system-maps %s stale %d\n",
+		   obj->placement == P2PBUF_EXP_PLACEMENT_BAR ? "bar" : "system",
+		   obj->migrations, obj->attachments, obj->sys_users,
+		   obj->pins, obj->bar_maps,
+		   list_empty(&obj->sys_maps) ? "no" : "yes", obj->stale);
+}
+
 /* Context: the buffer's reservation lock held. */
 static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
 			struct p2pbuf_exp_buffer *buf)
@@ -71,8 +96,10 @@ static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
 	seq_printf(m, "buffer %llu ino %llu bar %u size 0x%zx ranges %u state ",
 		   buf->id, (u64)file_inode(buf->dmabuf->file)->i_ino, buf->bar,
 		   buf->size, buf->nr_ranges);
-	show_state(m, buf->revoke.reasons);
-	seq_putc(m, '\n');
+	show_state(m, buf->obj ? buf->obj->evicted : buf->revoke.reasons);
+	seq_printf(m, " kind %s\n", kind_names[buf->kind]);
+	if (buf->obj)
+		show_object(m, buf->obj);
 
 	for (i = 0; i < buf->nr_ranges; i++)
 		seq_printf(m, "  range %u offset 0x%llx length 0x%zx\n", i,
@@ -87,6 +114,10 @@ static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
 			   p2pbuf_attach_verdict_name(ea->decision.verdict),
 			   ea->decision.distance, ea->mapped, ea->maps,
 			   ea->map_err, p2pbuf_path_name(ea->path));
+		if (buf->obj)
+			seq_printf(m, "    outcome %s mapping %s\n",
+				   p2pbuf_attach_outcome_name(ea->outcome),
+				   ea->system ? "system" : "bar");
 	}
 
 	if (buf->rejected)

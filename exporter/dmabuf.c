@@ -7,8 +7,10 @@
  * (the attach policy in helpers/attach_policy.c).  Maps are made with
  * dma_buf_phys_vec_to_sgt() (map.c) under the reservation lock and
  * refused with -ENODEV while the buffer is revoked (helpers/revoke.c).
- * There is no CPU access: no mmap, no vmap, and begin/end_cpu_access are
- * not provided.
+ * Fixed buffers (exported ranges and objects allocated without
+ * P2PBUF_EXP_ALLOC_MIGRATABLE) have no CPU access: no mmap, no vmap, and
+ * begin/end_cpu_access are not provided.  Migratable objects have dma-buf
+ * operations of their own (object.c).
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
@@ -106,19 +108,40 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 	p2pbuf_revoke_map_put(&buf->revoke);
 }
 
-static void p2pbuf_exp_release(struct dma_buf *dmabuf)
+/**
+ * p2pbuf_exp_buffer_release() - free a buffer whose dma-buf is released
+ * @buf: the buffer; nobody is attached and no mapping is left
+ *
+ * Gives allocated BAR space back (filled with %P2PBUF_EXP_FREE_POISON while
+ * the BAR is still mapped) and drops the buffer's device reference.
+ */
+void p2pbuf_exp_buffer_release(struct p2pbuf_exp_buffer *buf)
 {
-	struct p2pbuf_exp_buffer *buf = dmabuf->priv;
 	struct p2pbuf_exp_dev *dev = buf->dev;
+	struct p2pbuf_exp_object *obj = buf->obj;
+	bool region = buf->owns_region || (obj && obj->has_region);
 
 	mutex_lock(&dev->lock);
 	list_del(&buf->node);
+	if (region)
+		p2pbuf_exp_bar_free(&dev->bars[buf->bar], buf->vec[0].paddr,
+				    buf->size, !dev->io_gone);
 	mutex_unlock(&dev->lock);
 
+	if (obj) {
+		if (obj->pages)
+			p2pbuf_exp_pages_put(obj->pages);
+		kfree(obj);
+	}
 	p2pbuf_revoke_fini(&buf->revoke);
 	kvfree(buf->vec);
 	kfree(buf);
 	p2pbuf_exp_dev_put(dev);
+}
+
+static void p2pbuf_exp_release(struct dma_buf *dmabuf)
+{
+	p2pbuf_exp_buffer_release(dmabuf->priv);
 }
 
 static const struct dma_buf_ops p2pbuf_exp_dmabuf_ops = {
@@ -130,6 +153,56 @@ static const struct dma_buf_ops p2pbuf_exp_dmabuf_ops = {
 };
 
 /**
+ * p2pbuf_exp_buffer_publish() - make a prepared buffer a dma-buf
+ * @dev: the device
+ * @buf: the buffer, its memory described (@vec, @nr_ranges, @bar, @size,
+ *	@kind, @obj, @owns_region); freed by the dma-buf's release from here
+ *	on if this succeeds, still the caller's if it fails
+ * @open_flags: flags of the dma-buf's file
+ *
+ * The new buffer is on @dev's list, revoked if @dev is being reset, and
+ * has no file descriptor yet: the caller installs one, or drops the
+ * buffer with dma_buf_put().
+ *
+ * Context: @dev->lock held.
+ * Return: @buf; ERR_PTR(-ENODEV) if @dev was unbound, another ERR_PTR()
+ * if dma_buf_export() failed.
+ */
+struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_publish(struct p2pbuf_exp_dev *dev,
+						    struct p2pbuf_exp_buffer *buf,
+						    u32 open_flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct dma_buf *dmabuf;
+
+	lockdep_assert_held(&dev->lock);
+	if (dev->gone)
+		return ERR_PTR(-ENODEV);
+
+	INIT_LIST_HEAD(&buf->walk);
+	buf->provider = dev->bars[buf->bar].provider;
+	exp_info.ops = buf->kind == P2PBUF_EXP_KIND_MIGRATABLE ?
+		       &p2pbuf_exp_obj_dmabuf_ops : &p2pbuf_exp_dmabuf_ops;
+	exp_info.size = buf->size;
+	exp_info.flags = open_flags;
+	exp_info.priv = buf;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf))
+		return ERR_CAST(dmabuf);
+
+	/* From here on dma_buf_put() frees @buf through the release op. */
+	buf->dmabuf = dmabuf;
+	buf->id = ++dev->next_id;
+	p2pbuf_revoke_init(&buf->revoke, dmabuf,
+			   dev->in_reset && !buf->obj ?
+			   P2PBUF_EXP_REVOKED_RESET : 0);
+	kref_get(&dev->kref);
+	buf->dev = dev;
+	list_add_tail(&buf->node, &dev->buffers);
+	return buf;
+}
+
+/**
  * p2pbuf_exp_buffer_create() - export ranges of a BAR as a dma-buf
  * @dev: the device
  * @bar: BAR index; the BAR is exportable
@@ -138,9 +211,7 @@ static const struct dma_buf_ops p2pbuf_exp_dmabuf_ops = {
  * @size: sum of the lengths in @vec
  * @open_flags: flags of the dma-buf's file
  *
- * The new buffer is on @dev's list, revoked if @dev is being reset, and
- * has no file descriptor yet: the caller installs one, or drops the
- * buffer with dma_buf_put().
+ * As p2pbuf_exp_buffer_publish(), for a buffer of %P2PBUF_EXP_KIND_RANGES.
  *
  * Return: the buffer; ERR_PTR(-ENODEV) if @dev was unbound, another
  * ERR_PTR() if dma_buf_export() failed.
@@ -150,10 +221,7 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_create(struct p2pbuf_exp_dev *dev,
 						   u32 nr_ranges, size_t size,
 						   u32 open_flags)
 {
-	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
-	struct p2pbuf_exp_buffer *buf;
-	struct dma_buf *dmabuf;
-	int ret;
+	struct p2pbuf_exp_buffer *buf, *ret;
 
 	buf = kzalloc_obj(*buf);
 	if (!buf)
@@ -162,40 +230,14 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_create(struct p2pbuf_exp_dev *dev,
 	buf->nr_ranges = nr_ranges;
 	buf->bar = bar;
 	buf->size = size;
-	INIT_LIST_HEAD(&buf->walk);
-
-	exp_info.ops = &p2pbuf_exp_dmabuf_ops;
-	exp_info.size = size;
-	exp_info.flags = open_flags;
-	exp_info.priv = buf;
+	buf->kind = P2PBUF_EXP_KIND_RANGES;
 
 	mutex_lock(&dev->lock);
-	if (dev->gone) {
-		ret = -ENODEV;
-		goto err_unlock;
-	}
-	buf->provider = dev->bars[bar].provider;
-
-	dmabuf = dma_buf_export(&exp_info);
-	if (IS_ERR(dmabuf)) {
-		ret = PTR_ERR(dmabuf);
-		goto err_unlock;
-	}
-	/* From here on dma_buf_put() frees @buf through the release op. */
-	buf->dmabuf = dmabuf;
-	buf->id = ++dev->next_id;
-	p2pbuf_revoke_init(&buf->revoke, dmabuf,
-			   dev->in_reset ? P2PBUF_EXP_REVOKED_RESET : 0);
-	kref_get(&dev->kref);
-	buf->dev = dev;
-	list_add_tail(&buf->node, &dev->buffers);
+	ret = p2pbuf_exp_buffer_publish(dev, buf, open_flags);
 	mutex_unlock(&dev->lock);
-	return buf;
-
-err_unlock:
-	mutex_unlock(&dev->lock);
-	kfree(buf);
-	return ERR_PTR(ret);
+	if (IS_ERR(ret))
+		kfree(buf);
+	return ret;
 }
 
 /**
@@ -210,7 +252,8 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_of(struct dma_buf *dmabuf,
 {
 	struct p2pbuf_exp_buffer *buf;
 
-	if (dmabuf->ops != &p2pbuf_exp_dmabuf_ops)
+	if (dmabuf->ops != &p2pbuf_exp_dmabuf_ops &&
+	    dmabuf->ops != &p2pbuf_exp_obj_dmabuf_ops)
 		return NULL;
 	buf = dmabuf->priv;
 	return buf->dev == dev ? buf : NULL;
@@ -224,7 +267,7 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_of(struct dma_buf *dmabuf,
  * no importer left and are skipped.
  */
 static void p2pbuf_exp_walk(struct p2pbuf_exp_dev *dev,
-			    void (*fn)(struct p2pbuf_revoke *, unsigned int),
+			    void (*fn)(struct p2pbuf_exp_buffer *, unsigned int),
 			    unsigned int reason)
 {
 	struct p2pbuf_exp_buffer *buf, *tmp;
@@ -239,24 +282,45 @@ static void p2pbuf_exp_walk(struct p2pbuf_exp_dev *dev,
 
 	list_for_each_entry_safe(buf, tmp, &batch, walk) {
 		list_del_init(&buf->walk);
-		fn(&buf->revoke, reason);
+		fn(buf, reason);
 		fput(buf->dmabuf->file);
 	}
 	mutex_unlock(&dev->walk_lock);
 }
 
+/* Fixed buffers are revoked; migratable objects move out of the BAR. */
+static void p2pbuf_exp_take_back(struct p2pbuf_exp_buffer *buf,
+				 unsigned int reason)
+{
+	if (buf->obj)
+		p2pbuf_exp_obj_evict(buf, reason);
+	else
+		p2pbuf_revoke_set(&buf->revoke, reason);
+}
+
+static void p2pbuf_exp_give_back(struct p2pbuf_exp_buffer *buf,
+				 unsigned int reason)
+{
+	if (buf->obj)
+		p2pbuf_exp_obj_restore(buf, reason);
+	else
+		p2pbuf_revoke_clear(&buf->revoke, reason);
+}
+
 /**
- * p2pbuf_exp_revoke_all() - revoke every buffer of a device
+ * p2pbuf_exp_revoke_all() - take a device's memory back from importers
  * @dev: the device
  * @reason: a P2PBUF_EXP_REVOKED_* bit
  *
- * Returns when no importer holds a mapping of any buffer of @dev that
- * existed when it was called.  Buffers exported later must be born revoked
- * (@dev->in_reset) or be refused (@dev->gone).
+ * Fixed buffers are revoked; migratable objects are moved to system
+ * memory and kept there until @reason is withdrawn.  Returns when no
+ * importer holds a mapping of the device's memory through any buffer of
+ * @dev that existed when it was called.  Buffers exported later must be
+ * born revoked (@dev->in_reset) or be refused (@dev->gone).
  */
 void p2pbuf_exp_revoke_all(struct p2pbuf_exp_dev *dev, unsigned int reason)
 {
-	p2pbuf_exp_walk(dev, p2pbuf_revoke_set, reason);
+	p2pbuf_exp_walk(dev, p2pbuf_exp_take_back, reason);
 }
 
 /**
@@ -266,5 +330,5 @@ void p2pbuf_exp_revoke_all(struct p2pbuf_exp_dev *dev, unsigned int reason)
  */
 void p2pbuf_exp_restore_all(struct p2pbuf_exp_dev *dev, unsigned int reason)
 {
-	p2pbuf_exp_walk(dev, p2pbuf_revoke_clear, reason);
+	p2pbuf_exp_walk(dev, p2pbuf_exp_give_back, reason);
 }

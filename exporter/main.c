@@ -23,6 +23,7 @@ static void p2pbuf_exp_dev_free(struct kref *kref)
 						  kref);
 
 	WARN_ON(!list_empty(&dev->buffers));
+	p2pbuf_exp_bar_alloc_fini(dev);
 	mutex_destroy(&dev->lock);
 	mutex_destroy(&dev->walk_lock);
 	pci_dev_put(dev->pdev);
@@ -80,6 +81,9 @@ static int p2pbuf_exp_setup_bars(struct p2pbuf_exp_dev *dev,
 		dev->bars[bar].provider = provider;
 		dev->bars[bar].start = pci_resource_start(pdev, bar);
 		dev->bars[bar].len = pci_resource_len(pdev, bar);
+		ret = p2pbuf_exp_bar_alloc_init(dev, bar);
+		if (ret)
+			return ret;
 		found++;
 	}
 	return found ? 0 : -ENODEV;
@@ -129,8 +133,9 @@ err_put:
 }
 
 /*
- * The p2pdma provider and the BARs' claim are released after this
- * returns: no importer may hold a mapping by then.
+ * The p2pdma provider, the BARs' claim and their kernel mapping are
+ * released after this returns: no importer may hold a mapping of a BAR by
+ * then, and migratable objects have moved to system memory for good.
  */
 static void p2pbuf_exp_remove(struct pci_dev *pdev)
 {
@@ -141,6 +146,10 @@ static void p2pbuf_exp_remove(struct pci_dev *pdev)
 	dev->gone = true;
 	mutex_unlock(&dev->lock);
 	p2pbuf_exp_revoke_all(dev, P2PBUF_EXP_REVOKED_GONE);
+	/* No object is in a BAR now; objects released later don't touch it. */
+	mutex_lock(&dev->lock);
+	dev->io_gone = true;
+	mutex_unlock(&dev->lock);
 	p2pbuf_exp_debugfs_remove(dev);
 	p2pbuf_exp_dev_put(dev);
 }

@@ -18,6 +18,8 @@
  *     manual    P2P, revocable, unmaps only on an "unmap" command
  *     static    dma_buf_attach(): no P2P, not revocable
  *     norevoke  P2P, but no invalidate_mappings callback
+ *     nop2p     revocable, unmaps at once when invalidated, but no P2P
+ *               (allow_peer2peer false): system memory only
  *   map SLOT                       map the attachment
  *   unmap SLOT                     unmap it
  *   detach SLOT                    unmap if mapped, detach, drop the dma-buf
@@ -48,6 +50,7 @@ enum ti_mode {
 	TI_MANUAL,
 	TI_STATIC,
 	TI_NOREVOKE,
+	TI_NOP2P,
 };
 
 static const char *const ti_mode_names[] = {
@@ -55,6 +58,7 @@ static const char *const ti_mode_names[] = {
 	[TI_MANUAL] = "manual",
 	[TI_STATIC] = "static",
 	[TI_NOREVOKE] = "norevoke",
+	[TI_NOP2P] = "nop2p",
 };
 
 /**
@@ -100,7 +104,7 @@ static void ti_invalidate(struct dma_buf_attachment *attach)
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	slot->invalidations++;
-	if (slot->mode == TI_DYNAMIC && slot->sgt)
+	if ((slot->mode == TI_DYNAMIC || slot->mode == TI_NOP2P) && slot->sgt)
 		ti_unmap_locked(slot);
 }
 
@@ -111,6 +115,10 @@ static const struct dma_buf_attach_ops ti_revocable_ops = {
 
 static const struct dma_buf_attach_ops ti_norevoke_ops = {
 	.allow_peer2peer = true,
+};
+
+static const struct dma_buf_attach_ops ti_nop2p_ops = {
+	.invalidate_mappings = ti_invalidate,
 };
 
 static int ti_attach(struct ti_slot *slot, int fd, const char *name,
@@ -146,6 +154,10 @@ static int ti_attach(struct ti_slot *slot, int fd, const char *name,
 		break;
 	case TI_NOREVOKE:
 		attach = dma_buf_dynamic_attach(dmabuf, dev, &ti_norevoke_ops,
+						slot);
+		break;
+	case TI_NOP2P:
+		attach = dma_buf_dynamic_attach(dmabuf, dev, &ti_nop2p_ops,
 						slot);
 		break;
 	default:

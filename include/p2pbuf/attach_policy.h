@@ -5,6 +5,8 @@
 #ifndef _P2PBUF_ATTACH_POLICY_H
 #define _P2PBUF_ATTACH_POLICY_H
 
+#include <linux/types.h>
+
 struct dma_buf_attachment;
 struct pci_dev;
 
@@ -39,9 +41,26 @@ struct p2pbuf_attach_decision {
 	int distance;
 };
 
+/**
+ * enum p2pbuf_attach_outcome - what an exporter does with an attachment
+ * @P2PBUF_OUTCOME_P2P: map the device memory peer-to-peer
+ * @P2PBUF_OUTCOME_SYSTEM: move the buffer to system memory and map that
+ *	(only for buffers that can move)
+ * @P2PBUF_OUTCOME_REJECT: refuse the attachment
+ */
+enum p2pbuf_attach_outcome {
+	P2PBUF_OUTCOME_P2P,
+	P2PBUF_OUTCOME_SYSTEM,
+	P2PBUF_OUTCOME_REJECT,
+};
+
 int p2pbuf_attach_decide(struct pci_dev *provider,
 			 struct dma_buf_attachment *attach,
 			 struct p2pbuf_attach_decision *decision);
 const char *p2pbuf_attach_verdict_name(enum p2pbuf_attach_verdict verdict);
+enum p2pbuf_attach_outcome
+p2pbuf_attach_place(struct pci_dev *provider, struct dma_buf_attachment *attach,
+		    bool can_migrate, struct p2pbuf_attach_decision *decision);
+const char *p2pbuf_attach_outcome_name(enum p2pbuf_attach_outcome outcome);
 
 #endif /* _P2PBUF_ATTACH_POLICY_H */
