@@ -871,6 +871,62 @@ static void test_migrate_during_dma(void)
 	close(m);
 }
 
+static int exp_driver_bind(bool bind)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", EXP_MODULE,
+		 bind ? "bind" : "unbind");
+	return write_file(path, t.exp_bdf);
+}
+
+static void rebind_at_exit(int sig)
+{
+	(void)sig;
+	exp_driver_bind(true);
+}
+
+/*
+ * Unbinding the exporter evicts a migratable object to system memory for
+ * good: its mmap, an importer's mapping and a new import keep working,
+ * with the bytes it had in the BAR.
+ */
+static void test_migrate_unbind(void)
+{
+	const uint64_t size = 8 * PAGE;
+	char path[64];
+	uint32_t h, h2;
+	uint8_t *p;
+	int m;
+
+	m = obj_new(size, true, NULL);
+	p = obj_mmap(m, size);
+	cpu_fill(p, size, 80);
+	h = imp_import(t.fd, m);
+	imp_check(t.fd, h, size, 80);
+
+	igt_install_exit_handler(rebind_at_exit);
+	close(t.exp_fd);
+	t.exp_fd = -1;
+	igt_assert_eq(exp_driver_bind(false), 0);
+
+	cpu_check(p, size, 80);
+	imp_check(t.fd, h, size, 80);
+	imp_write(t.fd, h, size, 81);
+	cpu_check(p, size, 81);
+	gem_close(t.fd, h);
+	h2 = imp_import(t.fd, m);
+	imp_check(t.fd, h2, size, 81);
+	gem_close(t.fd, h2);
+	munmap(p, size);
+	close(m);
+
+	igt_assert_eq(exp_driver_bind(true), 0);
+	snprintf(path, sizeof(path), "/dev/p2pbuf-exp-%s", t.exp_bdf);
+	t.exp_fd = open(path, O_RDWR | O_CLOEXEC);
+	igt_assert_fd(t.exp_fd);
+}
+
 int igt_main()
 {
 	igt_fixture()
@@ -923,6 +979,10 @@ int igt_main()
 	igt_describe("Move the object while the P2P importer's engine writes it in a loop: the loop goes on, the last write lands in the pages, the old BAR space keeps its poison (host check).");
 	igt_subtest("migrate-during-dma")
 		test_migrate_during_dma();
+
+	igt_describe("Unbinding the exporter moves a migratable object to system memory for good: its mmap, the importer's mapping and a new import keep the bytes.");
+	igt_subtest("migrate-unbind")
+		test_migrate_unbind();
 
 	igt_describe("A fixed object (ALLOC without MIGRATABLE) refuses non-P2P importers (p2pbuf_imp p2p=N, vgem) with EOPNOTSUPP, and every importer where no P2P route exists.");
 	igt_subtest("reject-fixed-object")
