@@ -87,7 +87,7 @@ static void p2pbuf_exp_obj_quiesce(struct p2pbuf_exp_buffer *buf)
 			      MAX_SCHEDULE_TIMEOUT);
 }
 
-/* Copy between the BAR space at @offset and @pages. */
+/* Copy between the object's BAR space (mapped at @io) and @pages. */
 static void p2pbuf_exp_obj_copy(void __iomem *io, struct p2pbuf_exp_pages *pages,
 				bool to_pages)
 {
