@@ -77,13 +77,20 @@ static const char *const kind_names[] = {
 };
 
 /* Context: the object's reservation lock held. */
-static void show_object(struct seq_file *m, struct p2pbuf_exp_object *obj)
+static void show_object(struct seq_file *m, struct p2pbuf_exp_buffer *buf)
 {
-	seq_printf(m, "  placement %s migrations %u attachments %u system-users %u pins %u bar-maps %u system-maps %s stale %d\n",
-		   obj->placement == P2PBUF_EXP_PLACEMENT_BAR ? "bar" : "system",
-		   obj->migrations, obj->attachments, obj->sys_users,
-		   obj->pins, obj->bar_maps,
-		   list_empty(&obj->sys_maps) ? "no" : "yes", obj->stale);
+	struct p2pbuf_exp_object *obj = buf->obj;
+
+	seq_printf(m, "  object kind %s", kind_names[buf->kind]);
+	if (obj)
+		seq_printf(m, " placement %s migrations %u attachments %u system-users %u pins %u bar-maps %u system-maps %s stale %d",
+			   obj->placement == P2PBUF_EXP_PLACEMENT_BAR ?
+			   "bar" : "system", obj->migrations,
+			   obj->attachments, obj->sys_users, obj->pins,
+			   obj->bar_maps,
+			   list_empty(&obj->sys_maps) ? "no" : "yes",
+			   obj->stale);
+	seq_putc(m, '\n');
 }
 
 /* Context: the buffer's reservation lock held. */
@@ -97,9 +104,9 @@ static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
 		   buf->id, (u64)file_inode(buf->dmabuf->file)->i_ino, buf->bar,
 		   buf->size, buf->nr_ranges);
 	show_state(m, buf->obj ? buf->obj->evicted : buf->revoke.reasons);
-	seq_printf(m, " kind %s\n", kind_names[buf->kind]);
-	if (buf->obj)
-		show_object(m, buf->obj);
+	seq_putc(m, '\n');
+	if (buf->kind != P2PBUF_EXP_KIND_RANGES)
+		show_object(m, buf);
 
 	for (i = 0; i < buf->nr_ranges; i++)
 		seq_printf(m, "  range %u offset 0x%llx length 0x%zx\n", i,

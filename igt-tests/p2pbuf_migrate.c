@@ -288,6 +288,15 @@ static bool bed_route_none(void)
 	return expect && !strcmp(expect, "none");
 }
 
+/*
+ * The engine's DMA reaches an object in the BAR here: P2P carries data, or
+ * there is no P2P route and the importer gets system memory anyway.
+ */
+static bool engine_reaches_bar(void)
+{
+	return bed_route_none() || bed_data_ok();
+}
+
 /* The engine's DMA into the BAR carries data here. */
 static void require_p2p_data(void)
 {
@@ -903,7 +912,8 @@ static void test_migrate_unbind(void)
 	p = obj_mmap(m, size);
 	cpu_fill(p, size, 80);
 	h = imp_import(t.fd, m);
-	imp_check(t.fd, h, size, 80);
+	if (engine_reaches_bar())
+		imp_check(t.fd, h, size, 80);
 
 	igt_install_exit_handler(rebind_at_exit);
 	close(t.exp_fd);
@@ -925,6 +935,48 @@ static void test_migrate_unbind(void)
 	snprintf(path, sizeof(path), "/dev/p2pbuf-exp-%s", t.exp_bdf);
 	t.exp_fd = open(path, O_RDWR | O_CLOEXEC);
 	igt_assert_fd(t.exp_fd);
+}
+
+/*
+ * A function reset evicts a migratable object to system memory (its
+ * importers and mappings keep working) and moves it back after the reset,
+ * with its bytes; where an importer keeps it in system memory it stays.
+ */
+static void test_migrate_reset(void)
+{
+	const uint64_t size = 8 * PAGE;
+	char path[128];
+	struct p2pbuf_exp_info i;
+	uint32_t h;
+	uint8_t *p;
+	int m;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", t.exp_bdf);
+	igt_require_f(access(path, W_OK) == 0, "%s has no reset method\n",
+		      t.exp_bdf);
+	m = obj_new(size, true, NULL);
+	p = obj_mmap(m, size);
+	cpu_fill(p, size, 90);
+	h = imp_import(t.fd, m);
+	if (engine_reaches_bar())
+		imp_check(t.fd, h, size, 90);
+	i = obj_info(m);
+
+	igt_assert_eq(write_file(path, "1"), 0);
+
+	if (bed_route_none()) {
+		/* The importer keeps it in system memory: nothing moved. */
+		assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, i.migrations);
+	} else {
+		/* Out for the reset, back after it. */
+		assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, i.migrations + 2);
+	}
+	cpu_check(p, size, 90);
+	if (engine_reaches_bar())
+		imp_check(t.fd, h, size, 90);
+	gem_close(t.fd, h);
+	munmap(p, size);
+	close(m);
 }
 
 int igt_main()
@@ -983,6 +1035,10 @@ int igt_main()
 	igt_describe("Unbinding the exporter moves a migratable object to system memory for good: its mmap, the importer's mapping and a new import keep the bytes.");
 	igt_subtest("migrate-unbind")
 		test_migrate_unbind();
+
+	igt_describe("A function reset moves a migratable object to system memory and back after the reset (where no importer keeps it in system memory), with its bytes, for the CPU and the importer's engine.");
+	igt_subtest("migrate-reset")
+		test_migrate_reset();
 
 	igt_describe("A fixed object (ALLOC without MIGRATABLE) refuses non-P2P importers (p2pbuf_imp p2p=N, vgem) with EOPNOTSUPP, and every importer where no P2P route exists.");
 	igt_subtest("reject-fixed-object")
