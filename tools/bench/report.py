@@ -85,10 +85,12 @@ def iotlb_counts(trace, rows):
     for line in lines:
         m = cfg.search(line)
         if m:
+            # The tool frames point i with 2i+1 and 2i+2; the kernel also
+            # writes the register once at boot (the interrupt line).
             v = int(m.group(1), 16)
             if v % 2 == 1:
-                cur = {"psi": 0, "dsi": 0}
-            elif cur is not None:
+                cur = {"psi": 0, "dsi": 0, "start": v}
+            elif cur is not None and v == cur["start"] + 1:
                 frames.append(cur)
                 cur = None
             continue
@@ -157,6 +159,16 @@ def main():
     md.append("Median time of one map + unmap (µs) through "
               "`DRM_IOCTL_P2PBUF_IMP_BENCH_MAP`; in brackets the ratio to "
               "p2pbuf's helper mode and the DMA entries of the mapping.")
+    notes = []
+
+    def note(text):
+        """A footnote mark for a long status, shared by equal texts."""
+        if len(text) <= 30:
+            return text
+        if text not in notes:
+            notes.append(text)
+        return "%s [%d]" % (text.split(":")[0], notes.index(text) + 1)
+
     for t in topos:
         rows = {(r["exporter"], r["range_size"], r["n"]): r for r in data[t]}
         keys = sorted({(r["range_size"], r["n"]) for r in data[t]})
@@ -173,7 +185,7 @@ def main():
                 if not r:
                     cells.append("—")
                 elif r["status"] != "ok":
-                    cells.append(r["status"])
+                    cells.append(note(r["status"]))
                 elif e == "helper":
                     cells.append("%s (%d)" % (us(r["total_med_ns"]), r["nents"]))
                 elif h and h["status"] == "ok":
@@ -183,6 +195,10 @@ def main():
                 else:
                     cells.append("%s (%d)" % (us(r["total_med_ns"]), r["nents"]))
             md.append("| %d × %s | %s |" % (n, size_name(s), " | ".join(cells)))
+    if notes:
+        md.append("")
+        for i, text in enumerate(notes):
+            md.append("[%d] %s  " % (i + 1, text))
     if counts:
         md.append("")
         md.append("**IOTLB invalidations per map + unmap** (rootports-iommu, "
