@@ -5,7 +5,8 @@
  * export BAR ranges with VFIO_DEVICE_FEATURE_DMA_BUF (Linux >= 7.0), then
  * give the device back to the driver it had.
  *
- * Where it works: vfio-pci needs an IOMMU group for the device, and the
+ * Where it works: vfio-pci needs an IOMMU group for the device (in the
+ * test bed: rootports-iommu, switch-iommu, switch-iommu-pt), and the
  * group must be viable (every device in it bound to vfio-pci, pci-stub or
  * pcieport, or to no driver).  Without an IOMMU, only the "noiommu" mode
  * could open the device, and Debian's kernel is built without it

@@ -17,7 +17,7 @@
 #   4. tools/bench/report.py: bench.csv, bench.md, bench.png in $BENCH_OUT.
 #
 # Environment: BENCH_TOPOS (default: rootports-iommu rootports-direct
-# switch), BENCH_SIZES (4K,2M), BENCH_NS (1,4,16,64,256,1024), BENCH_K
+# switch switch-iommu-pt), BENCH_SIZES (4K,2M), BENCH_NS (1,4,16,64,256,1024), BENCH_K
 # (most iterations per point, 200), BENCH_BUDGET_MS (about this long per
 # point, 2000), BENCH_BAR_SIZE (the exporter BAR for the benchmark, 2G so
 # that 1024 x 2 MiB fit; the tests' bed keeps 32M), BENCH_COUNT (1: do
@@ -26,7 +26,7 @@ set -uo pipefail
 . "$(dirname "$0")/../testbed/lib.sh"
 . "$TB_DIR/topologies.sh"
 
-TOPOS=${BENCH_TOPOS:-rootports-iommu rootports-direct switch}
+TOPOS=${BENCH_TOPOS:-rootports-iommu rootports-direct switch switch-iommu-pt}
 OUT=${BENCH_OUT:-$TOP_DIR/results/bench}
 BAR=${BENCH_BAR_SIZE:-2G}
 export BENCH_SIZES=${BENCH_SIZES:-4K,2M} BENCH_NS=${BENCH_NS:-1,4,16,64,256,1024}
