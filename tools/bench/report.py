@@ -108,6 +108,49 @@ def iotlb_counts(trace, rows):
     return out
 
 
+def write_rst(out, topos, data, counts):
+    """bench.rst: the tables as list-tables, for Documentation/
+    benchmarks.rst."""
+    lines = []
+    for t in topos:
+        rows = {(r["exporter"], r["range_size"], r["n"]): r for r in data[t]}
+        keys = sorted({(r["range_size"], r["n"]) for r in data[t]})
+        # A VFIO column where VFIO ran (not where it skipped).
+        vfio = any(r["status"] == "ok" or r["status"].startswith("error")
+                   for r in data[t] if r["exporter"] == "vfio")
+        hdr = ["ranges", "helper µs (entries)", "legacy µs (ratio)"]
+        if vfio:
+            hdr.append("VFIO µs (ratio)")
+        if t == "rootports-iommu" and counts:
+            hdr.append("IOTLB inval. helper / legacy")
+        lines += [".. list-table:: %s" % t, "   :header-rows: 1", ""]
+        lines.append("   * - " + "\n     - ".join(hdr))
+        for s, n in keys:
+            h = rows.get(("helper", s, n))
+            if not h or h["status"] != "ok":
+                continue
+            cells = ["%d × %s" % (n, size_name(s)),
+                     "%s (%d)" % (us(h["total_med_ns"]), h["nents"])]
+            for e in ["legacy"] + (["vfio"] if vfio else []):
+                r = rows.get((e, s, n))
+                if r and r["status"] == "ok":
+                    cells.append("%s (%.2f×)" % (
+                        us(r["total_med_ns"]),
+                        r["total_med_ns"] / h["total_med_ns"]))
+                else:
+                    cells.append(r["status"].replace("error: map ", "fails: ")
+                                 if r else "—")
+            if t == "rootports-iommu" and counts:
+                c = [counts.get((e, s, n)) for e in ("helper", "legacy")]
+                cells.append(" / ".join(
+                    "%g" % ((x[0]["psi"] + x[0]["dsi"]) / x[1]) if x else "—"
+                    for x in c))
+            lines.append("   * - " + "\n     - ".join(cells))
+        lines.append("")
+    with open(os.path.join(out, "bench.rst"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     out = sys.argv[1]
     topos = sys.argv[2:]
@@ -217,6 +260,8 @@ def main():
     with open(os.path.join(out, "bench.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))
+
+    write_rst(out, topos, data, counts)
 
     try:
         import matplotlib
