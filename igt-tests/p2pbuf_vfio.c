@@ -156,7 +156,8 @@ static void test_interop(void)
 	 * secondary bus reset of the port above it; vfio-pci and the PCI
 	 * core report the reset at warning level.
 	 */
-	igt_emit_ignore_dmesg_regex("vfio-pci [0-9a-f:.]+: reset(ting| done)|unlocked secondary bus reset via");
+	igt_emit_ignore_dmesg_regex("vfio-pci [0-9a-f:.]+: reset(ting| done)|"
+				    "unlocked secondary bus reset via");
 	ret = p2pbuf_vfio_acquire(&t.vfio, t.exp_bdf, why, sizeof(why));
 	igt_assert_f(ret == 0, "VFIO: %s\n", why);
 	ret = p2pbuf_vfio_probe_dma_buf(&t.vfio);
