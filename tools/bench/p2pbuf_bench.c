@@ -250,13 +250,26 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "e:s:n:k:t:c:")) != -1) {
 		switch (opt) {
-		case 'e': exporter = optarg; break;
-		case 's': nsizes = parse_list(optarg, sizes, 8); break;
-		case 'n': nns = parse_list(optarg, ns, 16); break;
-		case 'k': kmax = strtoull(optarg, NULL, 0); break;
-		case 't': budget_ms = strtoull(optarg, NULL, 0); break;
-		case 'c': marker_dev = optarg; break;
-		default: return 2;
+		case 'e':
+			exporter = optarg;
+			break;
+		case 's':
+			nsizes = parse_list(optarg, sizes, 8);
+			break;
+		case 'n':
+			nns = parse_list(optarg, ns, 16);
+			break;
+		case 'k':
+			kmax = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			budget_ms = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			marker_dev = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!exporter || !nsizes || !nns || !kmax ||
