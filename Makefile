@@ -7,12 +7,14 @@
 #   make demo         boot the guest and run the zero-copy demo
 #   make check        static checks + the test suite in every topology
 #                     (TOPO=<name> and TEST=<igt subtest glob> narrow it)
+#   make bench        map/unmap cost: p2pbuf helper vs legacy mode vs VFIO,
+#                     into results/bench/ (Documentation/benchmarks.rst)
 #   make clean
 
 KDIR ?=
 TB := tools/testbed
 
-.PHONY: all modules demo check clean
+.PHONY: all modules demo check bench clean
 
 all: modules
 
@@ -29,6 +31,9 @@ demo:
 
 check:
 	$(TB)/check.sh
+
+bench:
+	tools/bench/bench.sh
 
 clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

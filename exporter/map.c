@@ -229,6 +229,9 @@ struct sg_table *p2pbuf_exp_map_buffer(struct dma_buf_attachment *attach,
 {
 	dma_resv_assert_held(attach->dmabuf->resv);
 
+	/* The benchmark's baseline (map_legacy.c), off by default. */
+	if (READ_ONCE(buf->dev->map_legacy))
+		return p2pbuf_exp_map_legacy(attach, buf, dir);
 	if (buf->nr_ranges == 1)
 		return dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->vec,
 					       1, buf->size, dir);
@@ -252,6 +255,10 @@ void p2pbuf_exp_unmap_buffer(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
+	if (READ_ONCE(buf->dev->map_legacy)) {
+		p2pbuf_exp_unmap_legacy(attach, sgt, dir);
+		return;
+	}
 	if (buf->nr_ranges == 1) {
 		p2pbuf_exp_free_sgt(attach, sgt, dir);
 		return;

@@ -34,6 +34,7 @@
 #include <p2pbuf/revoke.h>
 
 struct dentry;
+struct file_operations;
 struct dma_buf;
 struct gen_pool;
 struct page;
@@ -89,6 +90,9 @@ struct p2pbuf_exp_bar {
  *	born revoked for %P2PBUF_EXP_REVOKED_RESET
  * @resets: number of completed resets, for debugfs
  * @next_id: number of the next buffer, for debugfs
+ * @map_legacy: map with the legacy baseline (map_legacy.c), a benchmark
+ *	knob in debugfs; written under @lock only while @buffers is empty,
+ *	so it is constant while any mapping exists
  */
 struct p2pbuf_exp_dev {
 	struct kref kref;
@@ -107,6 +111,7 @@ struct p2pbuf_exp_dev {
 	bool in_reset;
 	unsigned int resets;
 	u64 next_id;
+	bool map_legacy;
 };
 
 /**
@@ -255,6 +260,14 @@ struct sg_table *p2pbuf_exp_map_buffer(struct dma_buf_attachment *attach,
 void p2pbuf_exp_unmap_buffer(struct dma_buf_attachment *attach,
 			     struct p2pbuf_exp_buffer *buf,
 			     struct sg_table *sgt, enum dma_data_direction dir);
+
+/* map_legacy.c: the benchmark's baseline, not a recommended mode */
+struct sg_table *p2pbuf_exp_map_legacy(struct dma_buf_attachment *attach,
+				       struct p2pbuf_exp_buffer *buf,
+				       enum dma_data_direction dir);
+void p2pbuf_exp_unmap_legacy(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt, enum dma_data_direction dir);
+extern const struct file_operations p2pbuf_exp_map_mode_fops;
 
 /* dmabuf.c */
 struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_publish(struct p2pbuf_exp_dev *dev,

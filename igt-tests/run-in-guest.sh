@@ -159,6 +159,17 @@ igt_runner --test-list "$LIST" --per-test-timeout "$TIMEOUT" \
 	"$ROOT" "$OUT" 2>&1 | tee "$WORK/runner.txt"
 rc=${PIPESTATUS[0]}
 say "igt_runner exited $rc"
+# p2pbuf_vfio hands the exporter device to vfio-pci and back; should it have
+# died without giving it back, give it back here (the summary still shows
+# its failure).
+for dev in /sys/bus/pci/devices/*; do
+	[ "$(readlink "$dev/driver" 2>/dev/null)" ] || continue
+	[ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] || continue
+	say "$(basename "$dev") was left bound to vfio-pci: giving it back"
+	echo "$(basename "$dev")" >"$dev/driver/unbind"
+	echo >"$dev/driver_override"
+	echo "$(basename "$dev")" >/sys/bus/pci/drivers_probe 2>/dev/null
+done
 mkdir -p "$OUT"
 cp "$WORK/runner.txt" "$LIST" "$OUT/" 2>/dev/null
 

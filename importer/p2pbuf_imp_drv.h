@@ -185,6 +185,10 @@ int p2pbuf_imp_copy_ioctl(struct drm_device *drm, void *data,
 int p2pbuf_imp_pattern_ioctl(struct drm_device *drm, void *data,
 			     struct drm_file *file);
 
+/* p2pbuf_imp_bench.c */
+int p2pbuf_imp_bench_map_ioctl(struct drm_device *drm, void *data,
+			       struct drm_file *file);
+
 /* p2pbuf_imp_debugfs.c */
 void p2pbuf_imp_debugfs_init(struct drm_minor *minor);
 void p2pbuf_imp_debugfs_register(struct p2pbuf_imp_device *idev);

@@ -16,7 +16,10 @@
 # Environment: P2PBUF_ACCEL=kvm to use KVM (default tcg), P2PBUF_SMP (1:
 # with 2 vCPUs under TCG an early boot oops - int3 in text patching - hit
 # a few boots in a hundred, twice in a row once),
-# P2PBUF_MEM (2048 MiB).
+# P2PBUF_MEM (2048 MiB), P2PBUF_BAR_SIZE (size of the exporter device's
+# BAR2, 32M; the benchmark enlarges it), P2PBUF_QEMU_ARGS (extra QEMU
+# arguments, split at blanks: e.g. -trace events for the benchmark's IOTLB
+# counts).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$TB_DIR/topologies.sh"
@@ -41,6 +44,7 @@ ROOT=$(rootfs_dir)
 KVER=$(rootfs_kver "$ROOT")
 INITRD=$("$TB_DIR/initramfs.sh" "$ROOT")
 ACCEL=${P2PBUF_ACCEL:-tcg}
+BAR_SIZE=${P2PBUF_BAR_SIZE:-32M}
 case "$ACCEL" in
 tcg) ACCEL_ARGS="-accel tcg,thread=multi" ;;
 kvm) ACCEL_ARGS="-accel kvm" ;;
@@ -65,7 +69,7 @@ boot() {
 	rm -f "$DEVMEM" "$RES/started"
 	# The exporter device's memory: 32 MiB the host can read back: the lower 16 MiB for exported ranges,
 	# the upper 16 MiB for the allocator (alloc_offset, see guest-init.sh).
-	truncate -s 32M "$DEVMEM"
+	truncate -s "$BAR_SIZE" "$DEVMEM"
 	local machine=q35
 	[ "$TOPO_IOMMU" = 1 ] && [ "$ACCEL" = kvm ] && machine=q35,kernel-irqchip=split
 	local iommu=
@@ -82,8 +86,8 @@ boot() {
 		-device virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs \
 		-fsdev "local,id=results,path=$RES,security_model=none" \
 		-device virtio-9p-pci,fsdev=results,mount_tag=results \
-		-object "memory-backend-file,id=devmem,mem-path=$DEVMEM,size=32M,share=on" \
-		$TOPO_DEVICES 2> >(grep -v "TCG doesn't support requested feature" >&2)
+		-object "memory-backend-file,id=devmem,mem-path=$DEVMEM,size=$BAR_SIZE,share=on" \
+		$TOPO_DEVICES ${P2PBUF_QEMU_ARGS:-} 2> >(grep -v "TCG doesn't support requested feature" >&2)
 }
 
 log "topology $TOPO: cpu $TOPO_CPU, iommu $TOPO_IOMMU, accel $ACCEL, kernel $KVER"

@@ -39,10 +39,11 @@ build_check() {
 build_check build-w1 W=1
 build_check sparse C=2 CHECK=/usr/local/bin/sparse-sid
 
-# checkpatch on every kernel source file (not on userspace: tests, demo).
+# checkpatch on every kernel source file (not on userspace: tests, demo,
+# the benchmark's guest tool).
 mapfile -t files < <(cd "$TOP_DIR" && git ls-files '*.c' '*.h' 2>/dev/null |
-	grep -v -E '^(igt-tests|tools/demo)/' || find exporter importer helpers include tools \
-	-name '*.[ch]' 2>/dev/null | grep -v -E '^(igt-tests|tools/demo)/')
+	grep -v -E '^(igt-tests|tools/demo|tools/bench)/' || find exporter importer helpers include tools \
+	-name '*.[ch]' 2>/dev/null | grep -v -E '^(igt-tests|tools/demo|tools/bench)/')
 if [ ${#files[@]} -eq 0 ]; then
 	record static@checkpatch skip "no kernel C files yet"
 else

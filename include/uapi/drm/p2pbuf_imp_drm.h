@@ -42,6 +42,7 @@ extern "C" {
 #define DRM_P2PBUF_IMP_GEM_INFO		0x02
 #define DRM_P2PBUF_IMP_COPY		0x03
 #define DRM_P2PBUF_IMP_PATTERN		0x04
+#define DRM_P2PBUF_IMP_BENCH_MAP	0x05
 
 /**
  * struct drm_p2pbuf_imp_gem_create - create a native GEM object
@@ -213,6 +214,58 @@ struct drm_p2pbuf_imp_pattern {
 	__u8 pad[6];
 };
 
+/**
+ * P2PBUF_IMP_BENCH_MAX_ITERATIONS - most iterations of one
+ *	%DRM_IOCTL_P2PBUF_IMP_BENCH_MAP
+ *
+ * Bounds the time the buffer's reservation lock is held and the memory
+ * the kernel allocates for the samples (24 bytes per iteration).
+ */
+#define P2PBUF_IMP_BENCH_MAX_ITERATIONS	10000
+
+/**
+ * struct drm_p2pbuf_imp_bench_map - time the exporter's map and unmap
+ * @handle: in: an imported object (-EINVAL for a native one)
+ * @iterations: in: how many times to map and unmap, 1 to
+ *	%P2PBUF_IMP_BENCH_MAX_ITERATIONS
+ * @flags: in: must be 0
+ * @nents: out: DMA entries (&sg_table.nents) of the first mapping
+ * @map_median_ns: out: median time of one dma_buf_map_attachment()
+ * @map_p99_ns: out: its 99th percentile (nearest rank)
+ * @unmap_median_ns: out: median time of one dma_buf_unmap_attachment()
+ * @unmap_p99_ns: out: its 99th percentile
+ * @total_median_ns: out: median time of one map plus the unmap after it
+ * @total_p99_ns: out: its 99th percentile
+ * @reserved: in: must be 0; out: 0
+ *
+ * A measurement path, not a way to move data: the driver maps the
+ * import's attachment @iterations times with dma_buf_map_attachment() and
+ * unmaps each mapping at once with dma_buf_unmap_attachment(), all under
+ * the dma-buf's reservation lock (so no invalidation can come between),
+ * timing every call with ktime_get_ns().  The mappings are the exporter's
+ * full work for this importer device: the route decision, the IOMMU
+ * mapping (or none) and the scatterlist.  The import's own mapping for the
+ * engine, if it has one, is left alone.
+ *
+ * Errors: -ENOENT for an unknown handle; -EINVAL for a native object or a
+ * bad field; the exporter's map error (the first iteration's; -ENODEV when
+ * revoked); -ENOMEM; -EINTR on a signal; -ENODEV once the device is
+ * unbound.
+ */
+struct drm_p2pbuf_imp_bench_map {
+	__u32 handle;
+	__u32 iterations;
+	__u32 flags;
+	__u32 nents;
+	__u64 map_median_ns;
+	__u64 map_p99_ns;
+	__u64 unmap_median_ns;
+	__u64 unmap_p99_ns;
+	__u64 total_median_ns;
+	__u64 total_p99_ns;
+	__u64 reserved[2];
+};
+
 #define DRM_IOCTL_P2PBUF_IMP_GEM_CREATE \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PBUF_IMP_GEM_CREATE, \
 		 struct drm_p2pbuf_imp_gem_create)
@@ -228,6 +281,9 @@ struct drm_p2pbuf_imp_pattern {
 #define DRM_IOCTL_P2PBUF_IMP_PATTERN \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PBUF_IMP_PATTERN, \
 		 struct drm_p2pbuf_imp_pattern)
+#define DRM_IOCTL_P2PBUF_IMP_BENCH_MAP \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PBUF_IMP_BENCH_MAP, \
+		 struct drm_p2pbuf_imp_bench_map)
 
 #if defined(__cplusplus)
 }

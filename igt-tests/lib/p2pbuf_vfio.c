@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Upstream VFIO as a dma-buf exporter; see p2pbuf_vfio.h.
+ *
+ * Plain C without IGT, so that the benchmark's guest tool
+ * (tools/bench/p2pbuf_bench.c) uses it too.  The dma-buf feature's
+ * structures are declared here: the guest's <linux/vfio.h> (trixie's
+ * linux-libc-dev) predates them; the layout is the one of Linux 7.3's
+ * include/uapi/linux/vfio.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "p2pbuf_vfio.h"
+
+#define P2PBUF_VFIO_FEATURE_DMA_BUF	11	/* VFIO_DEVICE_FEATURE_DMA_BUF */
+
+/* struct vfio_device_feature_dma_buf of Linux 7.3 */
+struct p2pbuf_vfio_feature_dma_buf {
+	uint32_t region_index;
+	uint32_t open_flags;
+	uint32_t flags;
+	uint32_t nr_ranges;
+	struct p2pbuf_vfio_range dma_ranges[];
+};
+
+static const char pci_devices[] = "/sys/bus/pci/devices";
+
+static void why_set(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The name of the driver bound to @bdf into @out ("" for none). */
+static void driver_of(const char *bdf, char *out, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *name;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s/driver", pci_devices, bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	link[n] = '\0';
+	name = strrchr(link, '/');
+	snprintf(out, size, "%.*s", (int)size - 1, name ? name + 1 : link);
+}
+
+static int group_of(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *name;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s/iommu_group", pci_devices, bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -ENODEV;
+	link[n] = '\0';
+	name = strrchr(link, '/');
+	return atoi(name ? name + 1 : link);
+}
+
+/* Drivers VFIO lets share a viable group (vfio_dev_driver_allowed()). */
+static int driver_ok_in_group(const char *drv)
+{
+	return !*drv || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") ||
+	       !strcmp(drv, "pcieport");
+}
+
+static int modprobe(const char *name)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execlp("modprobe", "modprobe", "-q", name, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ENOENT;
+}
+
+int p2pbuf_vfio_usable(const char *bdf, char *why, size_t why_size)
+{
+	char path[PATH_MAX], drv[64];
+	struct dirent *de;
+	int group;
+	DIR *d;
+
+	group = group_of(bdf);
+	if (group < 0) {
+		why_set(why, why_size,
+			"%s has no IOMMU group (no IOMMU here), and this kernel has no VFIO noiommu mode (CONFIG_VFIO_NOIOMMU is not set)",
+			bdf);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
+		 group);
+	d = opendir(path);
+	if (!d) {
+		why_set(why, why_size, "cannot list %s", path);
+		return -ENODEV;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, bdf))
+			continue;
+		driver_of(de->d_name, drv, sizeof(drv));
+		if (!driver_ok_in_group(drv)) {
+			why_set(why, why_size,
+				"IOMMU group %d of %s also holds %s, bound to %s: the group is not viable for VFIO (no ACS isolation between them)",
+				group, bdf, de->d_name, drv);
+			closedir(d);
+			return -EBUSY;
+		}
+	}
+	closedir(d);
+	if (modprobe("vfio-pci") || modprobe("vfio_iommu_type1")) {
+		why_set(why, why_size, "cannot load vfio-pci and vfio_iommu_type1");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Bind @bdf to @driver (NULL: whatever matches) through driver_override. */
+static int rebind(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], cur[64];
+	int ret;
+
+	driver_of(bdf, cur, sizeof(cur));
+	if (*cur) {
+		snprintf(path, sizeof(path), "%s/%s/driver/unbind", pci_devices,
+			 bdf);
+		ret = write_str(path, bdf);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "%s/%s/driver_override", pci_devices, bdf);
+	ret = write_str(path, driver ? driver : "\n");
+	if (ret)
+		return ret;
+	/* -ENODEV or the probe's error when no driver takes it. */
+	return write_str("/sys/bus/pci/drivers_probe", bdf);
+}
+
+static void vfio_close_fds(struct p2pbuf_vfio *v)
+{
+	if (v->device >= 0)
+		close(v->device);
+	if (v->group >= 0)
+		close(v->group);
+	if (v->container >= 0)
+		close(v->container);
+	v->device = v->group = v->container = -1;
+}
+
+int p2pbuf_vfio_acquire(struct p2pbuf_vfio *v, const char *bdf, char *why,
+			size_t why_size)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64], drv[64];
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	v->container = v->group = v->device = -1;
+	snprintf(v->bdf, sizeof(v->bdf), "%s", bdf);
+	ret = p2pbuf_vfio_usable(bdf, why, why_size);
+	if (ret)
+		return ret;
+	v->group_id = group_of(bdf);
+	driver_of(bdf, v->old_driver, sizeof(v->old_driver));
+
+	v->bound = 1;
+	ret = rebind(bdf, "vfio-pci");
+	driver_of(bdf, drv, sizeof(drv));
+	if (ret || strcmp(drv, "vfio-pci")) {
+		why_set(why, why_size, "vfio-pci did not bind %s: %s (driver now '%s')",
+			bdf, strerror(-ret), drv);
+		ret = ret ?: -ENODEV;
+		goto err;
+	}
+
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (v->container < 0) {
+		ret = -errno;
+		why_set(why, why_size, "open /dev/vfio/vfio: %s", strerror(errno));
+		goto err;
+	}
+	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+	    ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
+		ret = -EOPNOTSUPP;
+		why_set(why, why_size, "the VFIO container has no type1v2 IOMMU");
+		goto err;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", v->group_id);
+	v->group = open(path, O_RDWR | O_CLOEXEC);
+	if (v->group < 0) {
+		ret = -errno;
+		why_set(why, why_size, "open %s: %s", path, strerror(errno));
+		goto err;
+	}
+	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status)) {
+		ret = -errno;
+		why_set(why, why_size, "VFIO_GROUP_GET_STATUS: %s", strerror(errno));
+		goto err;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		ret = -EBUSY;
+		why_set(why, why_size, "IOMMU group %d is not viable", v->group_id);
+		goto err;
+	}
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
+	    ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		ret = -errno;
+		why_set(why, why_size, "attaching group %d to a type1v2 container: %s",
+			v->group_id, strerror(errno));
+		goto err;
+	}
+	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (v->device < 0) {
+		ret = -errno;
+		why_set(why, why_size, "VFIO_GROUP_GET_DEVICE_FD %s: %s", bdf,
+			strerror(errno));
+		goto err;
+	}
+	return 0;
+
+err:
+	p2pbuf_vfio_release(v);
+	return ret;
+}
+
+int p2pbuf_vfio_probe_dma_buf(struct p2pbuf_vfio *v)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+			 P2PBUF_VFIO_FEATURE_DMA_BUF,
+	};
+
+	return ioctl(v->device, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+}
+
+int p2pbuf_vfio_export(struct p2pbuf_vfio *v, uint32_t bar,
+		       const struct p2pbuf_vfio_range *r, uint32_t n)
+{
+	struct vfio_device_feature *f;
+	struct p2pbuf_vfio_feature_dma_buf *db;
+	size_t size = sizeof(*f) + sizeof(*db) + (size_t)n * sizeof(*r);
+	int ret;
+
+	f = calloc(1, size);
+	if (!f)
+		return -ENOMEM;
+	f->argsz = size;
+	f->flags = VFIO_DEVICE_FEATURE_GET | P2PBUF_VFIO_FEATURE_DMA_BUF;
+	db = (struct p2pbuf_vfio_feature_dma_buf *)f->data;
+	db->region_index = bar;
+	db->open_flags = O_RDWR | O_CLOEXEC;
+	db->nr_ranges = n;
+	memcpy(db->dma_ranges, r, (size_t)n * sizeof(*r));
+	ret = ioctl(v->device, VFIO_DEVICE_FEATURE, f);
+	if (ret < 0)
+		ret = -errno;
+	free(f);
+	return ret;
+}
+
+int p2pbuf_vfio_release(struct p2pbuf_vfio *v)
+{
+	char drv[64];
+	int ret;
+
+	vfio_close_fds(v);
+	if (!v->bound)
+		return 0;
+	v->bound = 0;
+	/* driver_override cleared: the old driver matches by its id table. */
+	ret = rebind(v->bdf, NULL);
+	driver_of(v->bdf, drv, sizeof(drv));
+	if (strcmp(drv, v->old_driver))
+		return ret ?: -ENODEV;
+	return 0;
+}
