@@ -16,8 +16,10 @@
  *   calls the helper makes, linking range i after ranges 0..i-1: one IOVA
  *   range for the whole buffer, one IOTLB sync.  On the other routes
  *   (bus or CPU physical addresses: one entry per range anyway) the
- *   helper maps range by range and the results are joined into one table.
- *   Once the helper links at the right offsets, one call will do.
+ *   first map of an attachment has the helper map range by range (range
+ *   0 tells the route); once the attachment's route is known, one call of
+ *   the helper maps every range.  The importer always gets one table.
+ *   Once the helper links at the right offsets, one call will do always.
  *
  * - It sets orig_nents to 0 (the table has no CPU side), and
  *   dma_buf_free_sgt() then frees the table with sg_free_table(), which
@@ -165,6 +167,25 @@ static struct sg_table *p2pbuf_exp_map_joined(struct dma_buf_attachment *attach,
 			goto err_free_parts;
 	}
 
+	/*
+	 * On the other routes the helper's bug does not bite: once the route
+	 * is known, one call maps every range.
+	 */
+	if (ea->path == P2PBUF_PATH_BUS_ADDR ||
+	    ea->path == P2PBUF_PATH_HOST_BRIDGE_DIRECT) {
+		struct sg_table *all;
+
+		all = dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->vec,
+					      buf->nr_ranges, buf->size, dir);
+		if (IS_ERR(all)) {
+			ret = PTR_ERR(all);
+			goto err_free_parts;
+		}
+		j->parts[j->nr_parts++] = all;
+		nents = all->nents;
+		goto join;
+	}
+
 	for (i = 0; i < buf->nr_ranges; i++) {
 		struct sg_table *part;
 
@@ -190,6 +211,7 @@ static struct sg_table *p2pbuf_exp_map_joined(struct dma_buf_attachment *attach,
 		}
 	}
 
+join:
 	ret = sg_alloc_table(&j->sgt, nents, GFP_KERNEL | __GFP_ZERO);
 	if (ret)
 		goto err_free_parts;
