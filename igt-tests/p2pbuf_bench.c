@@ -13,7 +13,6 @@
  * BAR2 region: 14.5 MiB to 15 MiB belongs to this test (p2pbuf_vfio has
  * 14 to 14.5 MiB; see there for the other tests' regions).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,6 +28,7 @@
 #include "igt_kmod.h"
 
 #include "p2pbuf_igt.h"
+#include "p2pbuf_sysfs.h"
 
 #include "../include/uapi/drm/p2pbuf_imp_drm.h"
 #include "../include/uapi/linux/p2pbuf_exporter.h"
@@ -105,23 +105,6 @@ static struct drm_p2pbuf_imp_bench_map bench_ok(uint32_t handle)
 
 /* ---- the exporter ------------------------------------------------------ */
 
-static bool find_exporter(void)
-{
-	struct dirent *de;
-	DIR *dir = opendir("/dev");
-
-	if (!dir)
-		return false;
-	while ((de = readdir(dir)))
-		if (!strncmp(de->d_name, "p2pbuf-exp-", 11)) {
-			snprintf(t.exp_bdf, sizeof(t.exp_bdf), "%s",
-				 de->d_name + 11);
-			break;
-		}
-	closedir(dir);
-	return t.exp_bdf[0];
-}
-
 static int exp_export(const struct p2pbuf_exp_range *r, uint32_t n)
 {
 	struct p2pbuf_exp_export x = {
@@ -173,13 +156,6 @@ static void map_mode_reset_at_exit(int sig)
 	map_mode_set("helper");
 }
 
-static bool data_ok(void)
-{
-	const char *data = p2pbuf_bed_data();
-
-	return !data || !strcmp(data, "ok");
-}
-
 static void require_bar_import(void)
 {
 	const char *expect = p2pbuf_bed_expect();
@@ -202,7 +178,8 @@ static void setup(void)
 	igt_assert_f(ret == 0, "loading %s: %s\n", IMP_MODULE, strerror(-ret));
 	t.fd = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
 	igt_require_f(t.fd >= 0, "no edu device bound to %s\n", IMP_MODULE);
-	if (igt_kmod_load(EXP_MODULE, NULL) || !find_exporter())
+	if (igt_kmod_load(EXP_MODULE, NULL) ||
+	    p2pbuf_exporter_find(t.exp_bdf, sizeof(t.exp_bdf)))
 		return;
 	snprintf(path, sizeof(path), "/dev/p2pbuf-exp-%s", t.exp_bdf);
 	t.exp_fd = open(path, O_RDWR | O_CLOEXEC);
@@ -336,7 +313,7 @@ static void test_legacy(void)
 	/* One dma_map_resource() per range: one entry per range. */
 	igt_assert_eq(b.nents, 3);
 
-	if (data_ok()) {
+	if (p2pbuf_bed_data_ok()) {
 		p.handle = handle;
 		p.size = size;
 		igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_PATTERN, &p), 0);

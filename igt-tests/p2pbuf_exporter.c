@@ -32,6 +32,7 @@
 #include "igt_kmod.h"
 
 #include "p2pbuf_igt.h"
+#include "p2pbuf_sysfs.h"
 #include "../include/uapi/linux/p2pbuf_exporter.h"
 
 IGT_TEST_DESCRIPTION("Exercises p2pbuf_exporter's uAPI: query, export with "
@@ -59,21 +60,6 @@ static struct {
 } dev = { .fd = -1 };
 
 /* ---- sysfs, devices, the module -------------------------------------------- */
-
-static int write_file(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
 
 /* The PCI name of the first @vendor_id:@device_id function, or false. */
 static bool find_pci_device(unsigned int vendor_id, unsigned int device_id,
@@ -111,12 +97,12 @@ static bool is_bound(void)
 
 static int bind_device(void)
 {
-	return write_file(EXP_DRIVER_DIR "/bind", dev.bdf);
+	return p2pbuf_sysfs_write(EXP_DRIVER_DIR "/bind", dev.bdf);
 }
 
 static int unbind_device(void)
 {
-	return write_file(EXP_DRIVER_DIR "/unbind", dev.bdf);
+	return p2pbuf_sysfs_write(EXP_DRIVER_DIR "/unbind", dev.bdf);
 }
 
 static int delete_module(const char *name)
@@ -1028,7 +1014,7 @@ static void test_reset_keeps_user_revoke(void)
 	igt_assert_eq_u32(do_revoke_ok(user, 0), P2PBUF_EXP_REVOKED_USER);
 	resets = report_resets();
 
-	ret = write_file(path, "1");
+	ret = p2pbuf_sysfs_write(path, "1");
 	igt_require_f(ret == 0, "resetting %s: %s\n", dev.bdf, strerror(-ret));
 	/* The driver saw reset_prepare() and reset_done(). */
 	igt_assert_eq(report_resets(), resets + 1);
@@ -1092,7 +1078,7 @@ static int ti_cmd(const char *fmt, ...)
 	va_end(ap);
 	snprintf(path, sizeof(path), "%s/" TI_MODULE "/control",
 		 igt_debugfs_mount());
-	return write_file(path, cmd);
+	return p2pbuf_sysfs_write(path, cmd);
 }
 
 static void ti_attach(int slot, int buf, const char *mode)
@@ -1498,7 +1484,7 @@ static void test_reset_mapped(void)
 	ti_attach(0, buf, "dynamic");
 	igt_assert_eq(ti_cmd("map 0"), 0);
 
-	ret = write_file(path, "1");
+	ret = p2pbuf_sysfs_write(path, "1");
 	igt_require_f(ret == 0, "resetting %s: %s\n", dev.bdf, strerror(-ret));
 	/* Revoked (invalidate, unmap) before, restored (invalidate) after. */
 	ti_assert(0, "mapped 0 invalidations 2 ");

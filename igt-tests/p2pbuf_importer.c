@@ -20,7 +20,6 @@
  * host's checks of one subtest are not disturbed by another; the test
  * bed's probe owns the first page.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -43,6 +42,7 @@
 #include "igt_kmod.h"
 
 #include "p2pbuf_igt.h"
+#include "p2pbuf_sysfs.h"
 
 #include "../include/uapi/drm/p2pbuf_imp_drm.h"
 #include "../include/uapi/linux/p2pbuf_exporter.h"
@@ -283,36 +283,6 @@ static bool import_block(int dmabuf, char *out, size_t size)
 
 /* ---- the exporter --------------------------------------------------- */
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static bool find_exporter(void)
-{
-	struct dirent *de;
-	DIR *dir = opendir("/dev");
-
-	if (!dir)
-		return false;
-	while ((de = readdir(dir)))
-		if (!strncmp(de->d_name, "p2pbuf-exp-", 11)) {
-			snprintf(t.exp_bdf, sizeof(t.exp_bdf), "%s",
-				 de->d_name + 11);
-			break;
-		}
-	closedir(dir);
-	return t.exp_bdf[0];
-}
-
 static int exp_open(void)
 {
 	char path[64];
@@ -447,25 +417,11 @@ static bool dmabuf_alive(unsigned long ino)
 
 /* ---- the test bed ----------------------------------------------------- */
 
-static bool data_ok(void)
-{
-	const char *data = p2pbuf_bed_data();
-
-	return !data || !strcmp(data, "ok");
-}
-
-static bool route_none(void)
-{
-	const char *expect = p2pbuf_bed_expect();
-
-	return expect && !strcmp(expect, "none");
-}
-
 /* Subtests that import the BAR need a P2P route. */
 static void require_bar_import(void)
 {
 	igt_require_f(t.exp_fd >= 0, "no p2pbuf exporter device\n");
-	igt_require_f(!route_none(),
+	igt_require_f(!p2pbuf_bed_route_none(),
 		      "the kernel knows no P2P route between the devices here ($P2PBUF_EXPECT none)\n");
 }
 
@@ -473,7 +429,7 @@ static void require_bar_import(void)
 static void require_bar_data(void)
 {
 	require_bar_import();
-	igt_require_f(data_ok(), "%s\n", p2pbuf_bed_data());
+	igt_require_f(p2pbuf_bed_data_ok(), "%s\n", p2pbuf_bed_data());
 }
 
 /*
@@ -565,7 +521,7 @@ static void bar_use(uint32_t handle, uint64_t size, uint32_t seed)
 {
 	struct drm_p2pbuf_imp_gem_info info;
 
-	if (data_ok())
+	if (p2pbuf_bed_data_ok())
 		igt_assert_eq(pattern_write(handle, 0, size, seed), 0);
 	else
 		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
@@ -653,7 +609,8 @@ static void setup(void)
 	igt_require_f(t.fd >= 0, "no edu device bound to %s\n", IMP_MODULE);
 	find_importer();
 
-	if (igt_kmod_load(EXP_MODULE, NULL) || !find_exporter())
+	if (igt_kmod_load(EXP_MODULE, NULL) ||
+	    p2pbuf_exporter_find(t.exp_bdf, sizeof(t.exp_bdf)))
 		return;
 	t.exp_fd = exp_open();
 	igt_assert_fd(t.exp_fd);
@@ -831,14 +788,14 @@ static int vgem_export(int vfd, uint64_t size, uint8_t **map)
 
 static void set_p2p(bool on)
 {
-	igt_assert_eq(write_file("/sys/module/" IMP_MODULE "/parameters/p2p",
+	igt_assert_eq(p2pbuf_sysfs_write("/sys/module/" IMP_MODULE "/parameters/p2p",
 				 on ? "Y" : "N"), 0);
 }
 
 static void restore_p2p_at_exit(int sig)
 {
 	(void)sig;
-	write_file("/sys/module/" IMP_MODULE "/parameters/p2p", "Y");
+	p2pbuf_sysfs_write("/sys/module/" IMP_MODULE "/parameters/p2p", "Y");
 }
 
 static void test_vgem_import(bool p2p)
@@ -1227,7 +1184,7 @@ static void test_import_no_route(void)
 	int dmabuf;
 
 	igt_require_f(t.exp_fd >= 0, "no p2pbuf exporter device\n");
-	igt_require_f(route_none(),
+	igt_require_f(p2pbuf_bed_route_none(),
 		      "the kernel has a P2P route here ($P2PBUF_EXPECT %s)\n",
 		      p2pbuf_bed_expect() ?: "unset");
 	dmabuf = exp_export(&r, 1);
@@ -1288,7 +1245,7 @@ static void test_revoke_idle(void)
 
 	/* Restored: the next use maps again; the failed write left nothing. */
 	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
-	if (data_ok())
+	if (p2pbuf_bed_data_ok())
 		pattern_check(t.fd, handle, 0, PAGE, 61);
 	else
 		bar_use(handle, PAGE, 61);
@@ -1300,14 +1257,14 @@ static void test_revoke_idle(void)
 	fd2 = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
 	igt_assert_fd(fd2);
 	igt_assert_eq(prime_import(fd2, dmabuf, &again), 0);
-	if (data_ok())
+	if (p2pbuf_bed_data_ok())
 		pattern_check(fd2, again, 0, PAGE, 61);
 	else
 		igt_assert_eq(gem_info(fd2, again, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 	close(fd2);
 
-	if (data_ok())
+	if (p2pbuf_bed_data_ok())
 		host_check_buffer(&r, 1, 0, PAGE, 61);
 	else
 		host_check_zero(r.offset, r.length);
@@ -1443,7 +1400,7 @@ static void restore_timeout_at_exit(int sig)
 {
 	(void)sig;
 	if (saved_timeout[0])
-		write_file("/sys/module/" IMP_MODULE "/parameters/timeout_ms",
+		p2pbuf_sysfs_write("/sys/module/" IMP_MODULE "/parameters/timeout_ms",
 			   saved_timeout);
 }
 
@@ -1460,14 +1417,14 @@ static void test_engine_timeout(void)
 	igt_assert_lt(0, p2pbuf_read_file(param, saved_timeout,
 					  sizeof(saved_timeout)));
 	igt_install_exit_handler(restore_timeout_at_exit);
-	igt_assert_eq(write_file(param, "300"), 0);
+	igt_assert_eq(p2pbuf_sysfs_write(param, "300"), 0);
 	snprintf(path, sizeof(path), "%s/%s/inject_stall", igt_debugfs_mount(),
 		 t.imp_debugfs);
 
 	obj = gem_create(PAGE);
 	ptr = gem_mmap(obj, PAGE);
 	timeouts = engine_stat("timeouts");
-	igt_assert_eq(write_file(path, "1"), 0);
+	igt_assert_eq(p2pbuf_sysfs_write(path, "1"), 0);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	igt_assert_eq(pattern_write(obj, 0, PAGE, 81), -ETIMEDOUT);
 	igt_assert_lt(elapsed_s(&start), 3.0);
@@ -1479,7 +1436,7 @@ static void test_engine_timeout(void)
 	cpu_check(ptr, PAGE, 82);
 	igt_assert_eq(engine_stat("stuck"), 0);
 
-	ret = write_file(param, saved_timeout);
+	ret = p2pbuf_sysfs_write(param, saved_timeout);
 	igt_assert_eq(ret, 0);
 	munmap(ptr, PAGE);
 	gem_close(t.fd, obj);
@@ -1491,7 +1448,7 @@ static int driver_bind(const char *driver, const char *bdf, bool bind)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", driver,
 		 bind ? "bind" : "unbind");
-	return write_file(path, bdf);
+	return p2pbuf_sysfs_write(path, bdf);
 }
 
 static bool driver_bound(const char *driver, const char *bdf)
@@ -1515,7 +1472,7 @@ static void rebind_at_exit(int sig)
 static void test_unbind_importer(void)
 {
 	const struct range r = { REGION_UNBIND, PAGE };
-	bool bar = t.exp_fd >= 0 && !route_none();
+	bool bar = t.exp_fd >= 0 && !p2pbuf_bed_route_none();
 	uint32_t native, handle = 0;
 	unsigned long ino;
 	char line[256];
@@ -1555,7 +1512,7 @@ static void test_unbind_importer(void)
 	open_importer();
 	if (bar) {
 		handle = bar_import(dmabuf);
-		if (data_ok()) {
+		if (p2pbuf_bed_data_ok()) {
 			pattern_check(t.fd, handle, 0, PAGE, 92);
 			host_check_buffer(&r, 1, 0, PAGE, 92);
 		} else {
@@ -1608,7 +1565,7 @@ static void test_unbind_exporter(void)
 	dmabuf = exp_export(&r, 1);
 	handle = bar_import(dmabuf);
 	bar_use(handle, PAGE, 97);
-	if (data_ok()) {
+	if (p2pbuf_bed_data_ok()) {
 		pattern_check(t.fd, handle, 0, PAGE, 97);
 		host_check_buffer(&r, 1, 0, PAGE, 97);
 	}

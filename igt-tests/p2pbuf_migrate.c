@@ -16,7 +16,6 @@
  * BAR (alloc_offset); exported ranges of other tests use the lower half.
  * BAR space an object gives back is filled with P2PBUF_EXP_FREE_POISON.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -36,6 +35,7 @@
 #include "igt_kmod.h"
 
 #include "p2pbuf_igt.h"
+#include "p2pbuf_sysfs.h"
 
 #include "../include/uapi/drm/p2pbuf_imp_drm.h"
 #include "../include/uapi/linux/p2pbuf_exporter.h"
@@ -67,19 +67,6 @@ static struct {
 static char report[1 << 17];
 
 /* ---- files and debugfs ---------------------------------------------------- */
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 /* Free bytes of the BAR's allocator, from the exporter's debugfs "bars". */
 static uint64_t alloc_free(void)
@@ -220,14 +207,14 @@ static void gem_close(int fd, uint32_t handle)
 
 static void set_p2p(bool on)
 {
-	igt_assert_eq(write_file("/sys/module/" IMP_MODULE "/parameters/p2p",
+	igt_assert_eq(p2pbuf_sysfs_write("/sys/module/" IMP_MODULE "/parameters/p2p",
 				 on ? "Y" : "N"), 0);
 }
 
 static void restore_p2p_at_exit(int sig)
 {
 	(void)sig;
-	write_file("/sys/module/" IMP_MODULE "/parameters/p2p", "Y");
+	p2pbuf_sysfs_write("/sys/module/" IMP_MODULE "/parameters/p2p", "Y");
 }
 
 /* A second p2pbuf_imp file: its own imports, made with p2p=N. */
@@ -252,7 +239,7 @@ static int ti_cmd(const char *fmt, ...)
 	va_end(ap);
 	snprintf(path, sizeof(path), "%s/" TI_MODULE "/control",
 		 igt_debugfs_mount());
-	return write_file(path, cmd);
+	return p2pbuf_sysfs_write(path, cmd);
 }
 
 static void ti_detach_all(int sig)
@@ -274,43 +261,27 @@ static void require_test_importer(void)
 
 /* ---- the test bed ------------------------------------------------------- */
 
-static bool bed_data_ok(void)
-{
-	const char *data = p2pbuf_bed_data();
-
-	return !data || !strcmp(data, "ok");
-}
-
-static bool bed_route_none(void)
-{
-	const char *expect = p2pbuf_bed_expect();
-
-	return expect && !strcmp(expect, "none");
-}
-
 /*
  * The engine's DMA reaches an object in the BAR here: P2P carries data, or
  * there is no P2P route and the importer gets system memory anyway.
  */
 static bool engine_reaches_bar(void)
 {
-	return bed_route_none() || bed_data_ok();
+	return p2pbuf_bed_route_none() || p2pbuf_bed_data_ok();
 }
 
 /* The engine's DMA into the BAR carries data here. */
 static void require_p2p_data(void)
 {
-	igt_require_f(!bed_route_none(),
+	igt_require_f(!p2pbuf_bed_route_none(),
 		      "the kernel knows no P2P route here: objects always move to system memory\n");
-	igt_require_f(bed_data_ok(), "%s\n", p2pbuf_bed_data());
+	igt_require_f(p2pbuf_bed_data_ok(), "%s\n", p2pbuf_bed_data());
 }
 
 static void setup(void)
 {
 	struct p2pbuf_exp_query q = {};
 	struct p2pbuf_exp_alloc a = { .bar = EXP_BAR };
-	struct dirent *de;
-	DIR *dir;
 	int ret;
 
 	if (igt_kmod_is_loaded(PROBE_MODULE))
@@ -319,14 +290,8 @@ static void setup(void)
 	igt_skip_on_f(ret == -ENOENT && !p2pbuf_bed_expect(),
 		      "module %s is not installed\n", EXP_MODULE);
 	igt_assert_eq(ret, 0);
-	dir = opendir("/dev");
-	igt_assert(dir);
-	while ((de = readdir(dir)))
-		if (!strncmp(de->d_name, "p2pbuf-exp-", 11))
-			snprintf(t.exp_bdf, sizeof(t.exp_bdf), "%s",
-				 de->d_name + 11);
-	closedir(dir);
-	igt_require_f(t.exp_bdf[0], "no device bound to %s\n", EXP_MODULE);
+	igt_require_f(!p2pbuf_exporter_find(t.exp_bdf, sizeof(t.exp_bdf)),
+		      "no device bound to %s\n", EXP_MODULE);
 	{
 		char path[64];
 
@@ -500,7 +465,8 @@ static void test_alloc_full(void)
 	int fds[64];
 
 	igt_require_f(n >= 4 && n <= ARRAY_SIZE(fds),
-		      "allocator window of %" PRIu64 " MiB\n", window / MIB);
+		      "allocator window of %" PRIu64 " MiB\n",
+		      (uint64_t)(window / MIB));
 	igt_require_f(alloc_free() == window,
 		      "the allocator is in use by someone else\n");
 
@@ -578,11 +544,11 @@ static void test_migrate_no_p2p_importer(void)
 	m = obj_new(size, true, &off);
 	p = obj_mmap(m, size);
 	h = imp_import(t.fd, m);
-	if (bed_route_none()) {
+	if (p2pbuf_bed_route_none()) {
 		/* Even the P2P importer gets system memory here. */
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, 1);
 		cpu_fill(p, size, 30);
-	} else if (bed_data_ok()) {
+	} else if (p2pbuf_bed_data_ok()) {
 		imp_write(t.fd, h, size, 30);
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 0);
 	} else {
@@ -596,8 +562,8 @@ static void test_migrate_no_p2p_importer(void)
 	i = obj_info(m);
 	igt_assert_eq_u32(i.placement, P2PBUF_EXP_PLACEMENT_SYSTEM);
 	igt_assert_eq_u32(i.attachments, 2);
-	igt_assert_eq_u32(i.system_attachments, bed_route_none() ? 2 : 1);
-	if (!bed_route_none()) {
+	igt_assert_eq_u32(i.system_attachments, p2pbuf_bed_route_none() ? 2 : 1);
+	if (!p2pbuf_bed_route_none()) {
 		igt_assert_eq_u32(i.migrations, 1);
 		/* The BAR space is free again. */
 		igt_assert_eq_u64(alloc_free(), before + size);
@@ -613,13 +579,13 @@ static void test_migrate_no_p2p_importer(void)
 
 	gem_close(fd2, h2);
 	close(fd2);
-	if (bed_route_none()) {
+	if (p2pbuf_bed_route_none()) {
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, 1);
 	} else {
 		/* Nobody needs system memory now: back in the BAR. */
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 2);
 		cpu_check(p, size, 31);
-		if (bed_data_ok())
+		if (p2pbuf_bed_data_ok())
 			imp_check(t.fd, h, size, 31);
 	}
 	munmap(p, size);
@@ -693,7 +659,7 @@ static void test_reject_fixed(void)
 	}
 
 	/* Where the BAR is out of reach even the P2P importer is refused. */
-	if (bed_route_none()) {
+	if (p2pbuf_bed_route_none()) {
 		igt_assert(drmPrimeFDToHandle(t.fd, f, &h));
 		igt_assert_eq(errno, EOPNOTSUPP);
 	}
@@ -709,7 +675,7 @@ static void test_migrate_unreachable(void)
 	uint32_t h;
 	int m;
 
-	igt_require_f(bed_route_none(),
+	igt_require_f(p2pbuf_bed_route_none(),
 		      "the P2P importer reaches the BAR here (route %s)\n",
 		      p2pbuf_bed_expect() ?: "unknown");
 	m = obj_new(size, true, NULL);
@@ -757,7 +723,7 @@ static void test_migrate_pinned(void)
 	igt_assert_eq_u32(obj_info(m).placement, P2PBUF_EXP_PLACEMENT_SYSTEM);
 	igt_assert_eq(ti_cmd("detach 0"), 0);
 	i = obj_info(m);
-	igt_assert_eq_u32(i.placement, bed_route_none() ?
+	igt_assert_eq_u32(i.placement, p2pbuf_bed_route_none() ?
 			  P2PBUF_EXP_PLACEMENT_SYSTEM : P2PBUF_EXP_PLACEMENT_BAR);
 	cpu_check(p, size, 60);
 	igt_assert_eq(ti_cmd("detach 1"), 0);
@@ -886,7 +852,7 @@ static int exp_driver_bind(bool bind)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", EXP_MODULE,
 		 bind ? "bind" : "unbind");
-	return write_file(path, t.exp_bdf);
+	return p2pbuf_sysfs_write(path, t.exp_bdf);
 }
 
 static void rebind_at_exit(int sig)
@@ -962,9 +928,9 @@ static void test_migrate_reset(void)
 		imp_check(t.fd, h, size, 90);
 	i = obj_info(m);
 
-	igt_assert_eq(write_file(path, "1"), 0);
+	igt_assert_eq(p2pbuf_sysfs_write(path, "1"), 0);
 
-	if (bed_route_none()) {
+	if (p2pbuf_bed_route_none()) {
 		/* The importer keeps it in system memory: nothing moved. */
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, i.migrations);
 	} else {

@@ -38,6 +38,20 @@ const char *p2pbuf_bed_data(void)
 	return env_or_null("P2PBUF_DATA");
 }
 
+bool p2pbuf_bed_data_ok(void)
+{
+	const char *data = p2pbuf_bed_data();
+
+	return !data || !strcmp(data, "ok");
+}
+
+bool p2pbuf_bed_route_none(void)
+{
+	const char *expect = p2pbuf_bed_expect();
+
+	return expect && !strcmp(expect, "none");
+}
+
 int p2pbuf_read_file(const char *path, char *buf, size_t size)
 {
 	size_t len = 0;

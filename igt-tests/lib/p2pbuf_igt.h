@@ -24,6 +24,10 @@
 const char *p2pbuf_bed_topology(void);
 const char *p2pbuf_bed_expect(void);
 const char *p2pbuf_bed_data(void);
+/* $P2PBUF_DATA is "ok", or unset (not in the bed: assume it works). */
+bool p2pbuf_bed_data_ok(void);
+/* $P2PBUF_EXPECT is "none": the kernel knows no P2P route here. */
+bool p2pbuf_bed_route_none(void);
 
 /*
  * Read the file at @path into @buf (at most @size - 1 bytes, NUL

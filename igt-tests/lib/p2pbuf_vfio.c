@@ -23,6 +23,7 @@
 
 #include <linux/vfio.h>
 
+#include "p2pbuf_sysfs.h"
 #include "p2pbuf_vfio.h"
 
 #define P2PBUF_VFIO_FEATURE_DMA_BUF	11	/* VFIO_DEVICE_FEATURE_DMA_BUF */
@@ -47,19 +48,6 @@ static void why_set(char *why, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, size, fmt, ap);
 	va_end(ap);
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /* The name of the driver bound to @bdf into @out ("" for none). */
@@ -169,16 +157,16 @@ static int rebind(const char *bdf, const char *driver)
 	if (*cur) {
 		snprintf(path, sizeof(path), "%s/%s/driver/unbind", pci_devices,
 			 bdf);
-		ret = write_str(path, bdf);
+		ret = p2pbuf_sysfs_write(path, bdf);
 		if (ret)
 			return ret;
 	}
 	snprintf(path, sizeof(path), "%s/%s/driver_override", pci_devices, bdf);
-	ret = write_str(path, driver ? driver : "\n");
+	ret = p2pbuf_sysfs_write(path, driver ? driver : "\n");
 	if (ret)
 		return ret;
 	/* -ENODEV or the probe's error when no driver takes it. */
-	return write_str("/sys/bus/pci/drivers_probe", bdf);
+	return p2pbuf_sysfs_write("/sys/bus/pci/drivers_probe", bdf);
 }
 
 static void vfio_close_fds(struct p2pbuf_vfio *v)

@@ -38,6 +38,7 @@
 
 #include <xf86drm.h>
 
+#include "p2pbuf_sysfs.h"
 #include "p2pbuf_vfio.h"
 
 #include "../../include/uapi/drm/p2pbuf_imp_drm.h"
@@ -83,30 +84,9 @@ static int open_render(const char *driver)
 	return -ENOENT;
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static void find_exporter(void)
 {
-	struct dirent *de;
-	DIR *d = opendir("/dev");
-
-	if (!d)
-		die("/dev", errno);
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "p2pbuf-exp-", 11))
-			snprintf(exp_bdf, sizeof(exp_bdf), "%s", de->d_name + 11);
-	closedir(d);
-	if (!exp_bdf[0])
+	if (p2pbuf_exporter_find(exp_bdf, sizeof(exp_bdf)))
 		die("no /dev/p2pbuf-exp-*", ENODEV);
 }
 
@@ -311,7 +291,7 @@ int main(int argc, char **argv)
 	} else {
 		snprintf(path, sizeof(path),
 			 "/sys/kernel/debug/p2pbuf_exporter/%s/map_mode", exp_bdf);
-		ret = write_str(path, exporter);
+		ret = p2pbuf_sysfs_write(path, exporter);
 		if (ret)
 			die(path, -ret);
 	}
@@ -325,7 +305,7 @@ int main(int argc, char **argv)
 		if (ret)
 			die("giving the device back to p2pbuf_exporter", -ret);
 	} else {
-		write_str(path, "helper");
+		p2pbuf_sysfs_write(path, "helper");
 	}
 	return 0;
 }
