@@ -15,6 +15,7 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -175,14 +176,14 @@ static int p2pbuf_exp_ioctl_revoke(struct p2pbuf_exp_dev *dev,
 	if (buf->obj && args.flags & P2PBUF_EXP_REVOKE_RESTORE)
 		p2pbuf_exp_obj_restore(buf, P2PBUF_EXP_REVOKED_USER);
 	else if (buf->obj)
-		p2pbuf_exp_obj_evict(buf, P2PBUF_EXP_REVOKED_USER);
+		ret = p2pbuf_exp_obj_evict(buf, P2PBUF_EXP_REVOKED_USER, true);
 	else if (args.flags & P2PBUF_EXP_REVOKE_RESTORE)
 		p2pbuf_revoke_clear(&buf->revoke, P2PBUF_EXP_REVOKED_USER);
 	else
 		p2pbuf_revoke_set(&buf->revoke, P2PBUF_EXP_REVOKED_USER);
 	args.state = buf->obj ? READ_ONCE(buf->obj->evicted) :
 				p2pbuf_revoke_state(&buf->revoke);
-	if (copy_to_user(uarg, &args, sizeof(args)))
+	if (!ret && copy_to_user(uarg, &args, sizeof(args)))
 		ret = -EFAULT;
 out_put:
 	dma_buf_put(dmabuf);
@@ -209,8 +210,9 @@ static int p2pbuf_exp_check_alloc(struct p2pbuf_exp_dev *dev,
 		return -EINVAL;
 	if (!args->align)
 		args->align = PAGE_SIZE;
+	/* genalloc's alignment is an int: 1 GiB is the most it can do. */
 	if (!is_power_of_2(args->align) || args->align < PAGE_SIZE ||
-	    args->align > bar_len)
+	    args->align > bar_len || args->align > SZ_1G)
 		return -EINVAL;
 	return 0;
 }
@@ -235,7 +237,7 @@ static int p2pbuf_exp_ioctl_alloc(struct p2pbuf_exp_dev *dev,
 		return fd;
 	buf = p2pbuf_exp_object_alloc(dev, args.bar, args.size, args.align,
 				      args.flags & P2PBUF_EXP_ALLOC_MIGRATABLE,
-				      args.open_flags);
+				      args.open_flags, &args.offset);
 	if (IS_ERR(buf)) {
 		put_unused_fd(fd);
 		return PTR_ERR(buf);
@@ -243,7 +245,6 @@ static int p2pbuf_exp_ioctl_alloc(struct p2pbuf_exp_dev *dev,
 
 	args.align = align;
 	args.fd = fd;
-	args.offset = buf->vec[0].paddr - dev->bars[args.bar].start;
 	if (copy_to_user(uarg, &args, sizeof(args))) {
 		dma_buf_put(buf->dmabuf);
 		put_unused_fd(fd);

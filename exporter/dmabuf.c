@@ -293,7 +293,7 @@ static void p2pbuf_exp_take_back(struct p2pbuf_exp_buffer *buf,
 				 unsigned int reason)
 {
 	if (buf->obj)
-		p2pbuf_exp_obj_evict(buf, reason);
+		p2pbuf_exp_obj_evict(buf, reason, false);
 	else
 		p2pbuf_revoke_set(&buf->revoke, reason);
 }

@@ -19,8 +19,10 @@
  *
  * The object moves back to the BAR when nothing needs system memory any
  * more: the last attachment that needed it detached (or the last pin
- * went), no reset or unbind keeps it out, no stale region is left, and the
- * BAR has room.  Otherwise it stays where it is.
+ * went, or userspace or a reset withdrew its reason to keep it out), no
+ * stale region is left, and the BAR has room.  Otherwise it stays where it
+ * is until the next of these events: the last unmap of a stale region
+ * does not move it back by itself.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
@@ -76,12 +78,19 @@ static struct p2pbuf_exp_pages *p2pbuf_exp_pages_alloc(unsigned long nr,
 	return pages;
 }
 
-/* Step 1 and 2 of a move: see the comment at the top. */
+/*
+ * Step 1 and 2 of a move: see the comment at the top.  An importer that
+ * maps again from its invalidate callback would get the placement being
+ * left, with no invalidation to come: @moving makes such a map fail with
+ * -EAGAIN until the move is done.
+ */
 static void p2pbuf_exp_obj_quiesce(struct p2pbuf_exp_buffer *buf)
 {
 	struct dma_buf *dmabuf = buf->dmabuf;
 
+	buf->obj->moving = true;
 	dma_buf_invalidate_mappings(dmabuf);
+	buf->obj->moving = false;
 	p2pbuf_exp_obj_zap_cpu(buf);
 	dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP, false,
 			      MAX_SCHEDULE_TIMEOUT);
@@ -127,7 +136,7 @@ void p2pbuf_exp_obj_put_region(struct p2pbuf_exp_buffer *buf)
 
 	p2pbuf_exp_bar_free(&buf->dev->bars[buf->bar], buf->vec[0].paddr,
 			    buf->size, true);
-	obj->has_region = false;
+	WRITE_ONCE(obj->has_region, false);
 	obj->stale = false;
 	wake_up_all(&obj->drained);
 }
@@ -197,7 +206,7 @@ void p2pbuf_exp_obj_try_bar(struct p2pbuf_exp_buffer *buf)
 
 	p2pbuf_exp_obj_quiesce(buf);
 	buf->vec[0].paddr = paddr;
-	obj->has_region = true;
+	WRITE_ONCE(obj->has_region, true);
 	p2pbuf_exp_obj_copy(p2pbuf_exp_obj_io(buf), obj->pages, false);
 	p2pbuf_exp_pages_put(obj->pages);
 	obj->pages = NULL;
@@ -208,35 +217,48 @@ void p2pbuf_exp_obj_try_bar(struct p2pbuf_exp_buffer *buf)
 }
 
 /**
- * p2pbuf_exp_obj_evict() - move an object out of the BAR for a reset or
- *	an unbind
+ * p2pbuf_exp_obj_evict() - move an object out of the BAR and keep it out
  * @buf: a migratable object
- * @reason: %P2PBUF_EXP_REVOKED_RESET or %P2PBUF_EXP_REVOKED_GONE: the
- *	object stays in system memory until p2pbuf_exp_obj_restore() with
- *	the same reason (never, for %P2PBUF_EXP_REVOKED_GONE)
+ * @reason: a P2PBUF_EXP_REVOKED_* bit: the object stays in system memory
+ *	until p2pbuf_exp_obj_restore() with the same reason (never, for
+ *	%P2PBUF_EXP_REVOKED_GONE)
+ * @killable: the caller is a user's ioctl: a fatal signal ends the wait
+ *	for importers to unmap (the object is in system memory already)
  *
- * Returns when no importer has the BAR space mapped any more.  The pages
- * are allocated with __GFP_NOFAIL: the BAR is about to go and the bytes
- * have nowhere else to live.
+ * Returns when no importer has the BAR space mapped any more.  For a reset
+ * or an unbind the pages are allocated with __GFP_NOFAIL: the BAR is about
+ * to go and the bytes have nowhere else to live; a user's revoke may fail.
  *
  * Context: process context; the reservation lock not held.
+ * Return: 0; -ENOMEM or -EINTR (killable only).
  */
-void p2pbuf_exp_obj_evict(struct p2pbuf_exp_buffer *buf, unsigned int reason)
+int p2pbuf_exp_obj_evict(struct p2pbuf_exp_buffer *buf, unsigned int reason,
+			 bool killable)
 {
 	struct p2pbuf_exp_object *obj = buf->obj;
 	struct dma_resv *resv = buf->dmabuf->resv;
+	int ret;
 
 	dma_resv_lock(resv, NULL);
-	obj->evicted |= reason;
-	p2pbuf_exp_obj_to_system(buf, GFP_KERNEL | __GFP_NOFAIL);
+	ret = p2pbuf_exp_obj_to_system(buf, killable ? GFP_KERNEL_ACCOUNT :
+					    GFP_KERNEL | __GFP_NOFAIL);
+	if (!ret)
+		obj->evicted |= reason;
 	dma_resv_unlock(resv);
+	if (ret)
+		return ret;
 
 	/* obj->has_region is cleared under the lock by the last unmap. */
+	if (killable)
+		return wait_event_killable(obj->drained,
+					   !READ_ONCE(obj->has_region)) ?
+		       -EINTR : 0;
 	while (!wait_event_timeout(obj->drained, !READ_ONCE(obj->has_region),
 				   P2PBUF_EXP_DRAIN_NAG))
 		dev_warn(&buf->dev->pdev->dev,
 			 "object %llu: waiting for importers to unmap the BAR\n",
 			 buf->id);
+	return 0;
 }
 
 /**

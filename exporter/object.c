@@ -29,6 +29,11 @@
 
 #include "p2pbuf_exporter.h"
 
+/*
+ * &dma_buf_ops.attach: the placement policy, and the move to system memory
+ * for an attachment that needs it.  Context: the reservation lock not held
+ * (the dma-buf core calls attach unlocked); takes it.
+ */
 static int p2pbuf_exp_obj_attach(struct dma_buf *dmabuf,
 				 struct dma_buf_attachment *attach)
 {
@@ -46,7 +51,7 @@ static int p2pbuf_exp_obj_attach(struct dma_buf *dmabuf,
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	if (ea->outcome == P2PBUF_OUTCOME_SYSTEM) {
-		ret = p2pbuf_exp_obj_to_system(buf, GFP_KERNEL);
+		ret = p2pbuf_exp_obj_to_system(buf, GFP_KERNEL_ACCOUNT);
 		if (ret)
 			goto out_unlock;
 		obj->sys_users++;
@@ -64,6 +69,7 @@ out_unlock:
 	return ret;
 }
 
+/* &dma_buf_ops.detach.  Context: the reservation lock not held; takes it. */
 static void p2pbuf_exp_obj_detach(struct dma_buf *dmabuf,
 				  struct dma_buf_attachment *attach)
 {
@@ -84,7 +90,7 @@ static void p2pbuf_exp_obj_detach(struct dma_buf *dmabuf,
 /*
  * A pinned object must stay where it is until unpinned, and the BAR can
  * be taken away by a reset or an unbind: pinning moves the object to
- * system memory.
+ * system memory.  Context (pin and unpin): the reservation lock held.
  */
 static int p2pbuf_exp_obj_pin(struct dma_buf_attachment *attach)
 {
@@ -93,7 +99,7 @@ static int p2pbuf_exp_obj_pin(struct dma_buf_attachment *attach)
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	ret = p2pbuf_exp_obj_to_system(buf, GFP_KERNEL);
+	ret = p2pbuf_exp_obj_to_system(buf, GFP_KERNEL_ACCOUNT);
 	if (!ret)
 		buf->obj->pins++;
 	return ret;
@@ -136,18 +142,20 @@ const struct dma_buf_ops p2pbuf_exp_obj_dmabuf_ops = {
  *	least the page size
  * @migratable: the object may move to system memory
  * @open_flags: flags of the dma-buf's file, validated
+ * @offset: set to the BAR offset the object was allocated at
  *
  * The space is allocated, cleared and exported under @dev->lock, so that
- * remove() never unmaps the BAR under a new object.
+ * remove() never unmaps the BAR under a new object and no object is put
+ * into a BAR that is being reset.
  *
  * Return: the buffer, without a file descriptor yet (as
  * p2pbuf_exp_buffer_publish()); ERR_PTR(-ENOSPC) if the BAR has no room,
- * -ENODEV if @dev was unbound, -ENOMEM.
+ * -EBUSY during a reset, -ENODEV if @dev was unbound, -ENOMEM.
  */
 struct p2pbuf_exp_buffer *p2pbuf_exp_object_alloc(struct p2pbuf_exp_dev *dev,
 						  u32 bar, u64 size, u64 align,
 						  bool migratable,
-						  u32 open_flags)
+						  u32 open_flags, u64 *offset)
 {
 	struct p2pbuf_exp_buffer *buf, *ret;
 	struct p2pbuf_exp_object *obj = NULL;
@@ -187,6 +195,11 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_object_alloc(struct p2pbuf_exp_dev *dev,
 		ret = ERR_PTR(-ENODEV);
 		goto err_unlock;
 	}
+	/* The BAR does not decode during a reset: nothing can go in. */
+	if (dev->in_reset) {
+		ret = ERR_PTR(-EBUSY);
+		goto err_unlock;
+	}
 	err = p2pbuf_exp_bar_alloc(&dev->bars[bar], size, align, &paddr);
 	if (err) {
 		ret = ERR_PTR(err);
@@ -199,6 +212,8 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_object_alloc(struct p2pbuf_exp_dev *dev,
 		p2pbuf_exp_bar_free(&dev->bars[bar], paddr, size, true);
 		goto err_unlock;
 	}
+	/* Once unlocked, a reset may move the object: report it as made. */
+	*offset = paddr - dev->bars[bar].start;
 	mutex_unlock(&dev->lock);
 	return ret;
 

@@ -20,6 +20,7 @@
 
 #include "p2pbuf_exporter.h"
 
+/* Context: mmap_lock held; takes the reservation lock. */
 static vm_fault_t p2pbuf_exp_obj_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -61,7 +62,8 @@ static const struct vm_operations_struct p2pbuf_exp_obj_vm_ops = {
  */
 int p2pbuf_exp_obj_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
-	if (!(vma->vm_flags & VM_SHARED))
+	/* Not VM_SHARED alone: a read-only file's shared mapping lacks it. */
+	if (vma_is_cow_mapping(vma))
 		return -EINVAL;
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &p2pbuf_exp_obj_vm_ops;

@@ -44,9 +44,10 @@ static struct sg_table *p2pbuf_exp_obj_map_system(struct dma_buf_attachment *att
 	sm = kzalloc_obj(*sm);
 	if (!sm)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table_from_pages(&sm->sgt, obj->pages->pages,
-					obj->pages->nr, 0, buf->size,
-					GFP_KERNEL);
+	ret = sg_alloc_table_from_pages_segment(&sm->sgt, obj->pages->pages,
+						obj->pages->nr, 0, buf->size,
+						dma_get_max_seg_size(attach->dev),
+						GFP_KERNEL);
 	if (ret)
 		goto err_free;
 	ret = dma_map_sgtable(attach->dev, &sm->sgt, dir, 0);
@@ -71,7 +72,9 @@ err_free:
  * @dir: direction of the DMA
  *
  * Context: the reservation lock held.
- * Return: the mapping of the current placement, or an ERR_PTR().
+ * Return: the mapping of the current placement, or an ERR_PTR(): -EAGAIN
+ * when called from an importer's invalidate callback during a move (map
+ * again after the callback returned).
  */
 struct sg_table *p2pbuf_exp_obj_map(struct dma_buf_attachment *attach,
 				    enum dma_data_direction dir)
@@ -83,6 +86,11 @@ struct sg_table *p2pbuf_exp_obj_map(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
+	/* Mapping from an invalidate callback, in the middle of a move. */
+	if (obj->moving) {
+		ea->map_err = -EAGAIN;
+		return ERR_PTR(-EAGAIN);
+	}
 	if (obj->placement == P2PBUF_EXP_PLACEMENT_BAR) {
 		sgt = p2pbuf_exp_map_buffer(attach, buf, dir);
 		if (!IS_ERR(sgt)) {

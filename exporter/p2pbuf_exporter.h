@@ -15,6 +15,9 @@
  * across a revoke's wait except walk_lock and the buffer's
  * p2pbuf_revoke.lock.  A migratable object's state is under its dma-buf's
  * reservation lock (mmap faults take it under mmap_lock, as TTM does).
+ * A move holds the reservation lock while it zaps user mappings (the
+ * mapping's i_mmap_rwsem) and allocates pages (reclaim): mmap_lock ->
+ * reservation lock -> i_mmap_rwsem, reservation lock -> fs_reclaim.
  */
 #ifndef _P2PBUF_EXPORTER_H
 #define _P2PBUF_EXPORTER_H
@@ -135,7 +138,8 @@ struct p2pbuf_exp_pages {
  * @placement: %P2PBUF_EXP_PLACEMENT_BAR or %P2PBUF_EXP_PLACEMENT_SYSTEM
  * @align: alignment of the object's BAR offset, as allocated
  * @has_region: the buffer's range (&p2pbuf_exp_buffer.vec) is allocated
- *	BAR space of the object: its placement, or a stale placement
+ *	BAR space of the object: its placement, or a stale placement.
+ *	Written with WRITE_ONCE(): an eviction waits for it unlocked.
  * @stale: the object left the BAR while importers still had mappings of
  *	it: the region is given back when @bar_maps drops to zero
  * @bar_maps: live mappings of the BAR region
@@ -149,7 +153,9 @@ struct p2pbuf_exp_pages {
  * @pins: pins of static importers
  * @migrations: moves between the BAR and system memory
  * @evicted: P2PBUF_EXP_REVOKED_* reasons the object must stay out of the
- *	BAR (the device is being reset or is gone)
+ *	BAR (userspace asked, the device is being reset or is gone)
+ * @moving: a move is invalidating importers: a map now would get the
+ *	placement being left, and is refused with -EAGAIN
  */
 struct p2pbuf_exp_object {
 	u32 placement;
@@ -165,6 +171,7 @@ struct p2pbuf_exp_object {
 	unsigned int pins;
 	unsigned int migrations;
 	unsigned int evicted;
+	bool moving;
 };
 
 /**
@@ -288,7 +295,7 @@ extern const struct dma_buf_ops p2pbuf_exp_obj_dmabuf_ops;
 struct p2pbuf_exp_buffer *p2pbuf_exp_object_alloc(struct p2pbuf_exp_dev *dev,
 						  u32 bar, u64 size, u64 align,
 						  bool migratable,
-						  u32 open_flags);
+						  u32 open_flags, u64 *offset);
 void p2pbuf_exp_object_info(struct p2pbuf_exp_buffer *buf,
 			    struct p2pbuf_exp_info *info);
 
@@ -296,7 +303,8 @@ void p2pbuf_exp_object_info(struct p2pbuf_exp_buffer *buf,
 int p2pbuf_exp_obj_to_system(struct p2pbuf_exp_buffer *buf, gfp_t gfp);
 void p2pbuf_exp_obj_try_bar(struct p2pbuf_exp_buffer *buf);
 void p2pbuf_exp_obj_put_region(struct p2pbuf_exp_buffer *buf);
-void p2pbuf_exp_obj_evict(struct p2pbuf_exp_buffer *buf, unsigned int reason);
+int p2pbuf_exp_obj_evict(struct p2pbuf_exp_buffer *buf, unsigned int reason,
+			 bool killable);
 void p2pbuf_exp_obj_restore(struct p2pbuf_exp_buffer *buf,
 			    unsigned int reason);
 void p2pbuf_exp_pages_put(struct p2pbuf_exp_pages *pages);

@@ -423,6 +423,25 @@ static void test_alloc_basic(void)
 	cpu_check(p, 16 * PAGE, 7);
 	munmap(p, 16 * PAGE);
 
+	/* A read-only dma-buf maps shared for reading, not for writing. */
+	{
+		struct p2pbuf_exp_alloc a = {
+			.flags = P2PBUF_EXP_ALLOC_MIGRATABLE, .bar = EXP_BAR,
+			.size = PAGE, .open_flags = O_RDONLY | O_CLOEXEC,
+		};
+		void *ro;
+
+		igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_ALLOC, &a), 0);
+		ro = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, a.fd, 0);
+		igt_assert(ro != MAP_FAILED);
+		igt_assert_eq(((volatile uint8_t *)ro)[PAGE - 1], 0);
+		munmap(ro, PAGE);
+		igt_assert(mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+				a.fd, 0) == MAP_FAILED);
+		igt_assert_eq(errno, EACCES);
+		close(a.fd);
+	}
+
 	/* Fixed objects have no CPU access; private mappings are refused. */
 	igt_assert(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, f, 0) == MAP_FAILED);
 	igt_assert(mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, m, 0) == MAP_FAILED);
@@ -958,7 +977,7 @@ int igt_main()
 	igt_subtest("info-bad")
 		test_info_bad();
 
-	igt_describe("ALLOC of a migratable and a fixed object: INFO reports kind, size, offset and placement; memory is zeroed; only migratable objects can be mmapped (shared only); freeing gives the space back.");
+	igt_describe("ALLOC of a migratable and a fixed object: INFO reports kind, size, offset and placement; memory is zeroed; only migratable objects can be mmapped (shared only; read-only for a read-only dma-buf); freeing gives the space back.");
 	igt_subtest("alloc-basic")
 		test_alloc_basic();
 

@@ -117,7 +117,9 @@ struct p2pbuf_exp_export {
  * @flags: in: 0 to revoke, %P2PBUF_EXP_REVOKE_RESTORE to restore
  * @fd: in: a dma-buf exported by this device
  * @state: out: the P2PBUF_EXP_REVOKED_* reasons the dma-buf is revoked
- *	for after the call; 0 when importers may map it
+ *	for after the call; 0 when importers may map it.  A migratable
+ *	object is never revoked: it moves to system memory and importers
+ *	keep access; @state is then the reasons it is kept out of the BAR
  * @reserved: in: must be 0
  */
 struct p2pbuf_exp_revoke {
@@ -151,14 +153,15 @@ struct p2pbuf_exp_revoke {
  *	&p2pbuf_exp_query.align, at most the BAR's size
  * @align: in: alignment of the object's BAR offset in bytes: 0 for
  *	&p2pbuf_exp_query.align, otherwise a power of two not smaller than
- *	it and not larger than the BAR
+ *	it and not larger than the BAR or 1 GiB
  * @open_flags: in: flags of the new file, as &p2pbuf_exp_export.open_flags
  * @fd: out: the dma-buf file descriptor
  * @offset: out: offset of the object from the start of the BAR
  * @reserved: in: must be 0
  *
  * The object's memory is zeroed.  -ENOSPC when the BAR has no free
- * stretch of @size bytes at @align.
+ * stretch of @size bytes at @align, -EBUSY while the device is being
+ * reset.
  */
 struct p2pbuf_exp_alloc {
 	__u32 flags;
