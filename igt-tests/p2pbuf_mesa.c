@@ -427,7 +427,7 @@ static void gl_init(struct gl *gl, enum mesa_path path)
 	static const EGLint ctx_attr[] = {
 		EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE
 	};
-	const char *(*driver_name)(EGLDisplay);
+	PFNEGLGETDISPLAYDRIVERNAMEPROC driver_name;
 	const char *ext, *name;
 	EGLDeviceEXT dev;
 	EGLint major, minor;
@@ -882,7 +882,8 @@ int igt_main()
 
 	igt_fixture() {
 		setup_exporter();
-		igt_assert_eq(igt_kmod_load("vgem", NULL), 0);
+		igt_require_f(igt_kmod_load("vgem", NULL) == 0,
+			      "vgem (the control's buffers, kms_swrast's device) cannot be loaded\n");
 		t.vgem_fd = drm_open_driver(DRIVER_VGEM);
 	}
 
