@@ -228,6 +228,14 @@ static const char *exp_block(int dmabuf)
 	return start;
 }
 
+/* Whether the debugfs block says the buffer is active (not revoked). */
+static bool block_active(const char *block)
+{
+	const char *p = strstr(block, " state active");
+
+	return p && (p[13] == ' ' || p[13] == '\n');
+}
+
 /* ---- system memory: vgem ---------------------------------------------- */
 
 /* A vgem dumb buffer of the image's size, exported: its dma-buf fd. */
@@ -281,6 +289,32 @@ static void check_pattern(const char *what, const uint8_t *got, uint32_t seed)
 			     ") is 0x%02x, pattern %u has 0x%02x\n", what, k,
 			     k % PITCH / 4, k / PITCH, got[k], seed,
 			     p2pbuf_pattern_byte(seed, k));
+}
+
+/* The CPU reads pattern @seed through the dma-buf's mapping @ptr. */
+static void cpu_check(int dmabuf, const uint8_t *ptr, uint32_t seed)
+{
+	cpu_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	check_pattern("the dma-buf's CPU mapping", ptr, seed);
+	cpu_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+}
+
+/*
+ * vgem imports dma-buf @dmabuf but will not map the import for the CPU:
+ * drm_gem_dumb_map_offset() refuses imported objects with EINVAL.
+ */
+static void vgem_map_refused(int dmabuf)
+{
+	struct drm_mode_map_dumb md = {};
+	struct drm_gem_close gc = {};
+	uint32_t handle;
+
+	igt_assert_eq(drmPrimeFDToHandle(t.vgem_fd, dmabuf, &handle), 0);
+	md.handle = handle;
+	igt_assert_eq(drmIoctl(t.vgem_fd, DRM_IOCTL_MODE_MAP_DUMB, &md), -1);
+	igt_assert_eq(errno, EINVAL);
+	gc.handle = handle;
+	igt_assert_eq(drmIoctl(t.vgem_fd, DRM_IOCTL_GEM_CLOSE, &gc), 0);
 }
 
 /* ---- EGL and GLES2 ------------------------------------------------------ */
@@ -678,26 +712,17 @@ static void test_system_memory(enum mesa_path path)
 }
 
 /*
- * llvmpipe's import of a buffer it cannot mmap().  Mesa 25.0's swrast
- * accepts the image without checking its CPU mapping; the failure shows at
- * the first access: a read fails with GL_OUT_OF_MEMORY and returns no
- * pixel.  Rendering into such an image crashes Mesa 25.0.7 (SIGSEGV in
- * glClear/glFinish, Documentation/interop.rst): not done here.  A Mesa that
- * checks the mapping at import refuses the image with EGL_BAD_ALLOC.
+ * Mesa accepted image @img but cannot map its memory for the CPU: the
+ * first read of it fails with GL_OUT_OF_MEMORY and returns no pixel.  The
+ * image is destroyed.  (Rendering into such an image crashes Mesa 25.0.7,
+ * SIGSEGV in glClear/glFinish, Documentation/interop.rst: not done here.)
  */
-static void llvmpipe_unmappable(struct gl *gl, EGLImageKHR img, EGLint error)
+static void unmappable_read(struct gl *gl, EGLImageKHR img)
 {
 	uint8_t *px;
 	GLuint tex, fbo;
 	GLenum err;
 
-	if (img == EGL_NO_IMAGE_KHR) {
-		igt_assert_f(error == EGL_BAD_ALLOC,
-			     "refused with EGL error %#x, not EGL_BAD_ALLOC\n",
-			     error);
-		return;
-	}
-	igt_assert_eq(error, EGL_SUCCESS);
 	tex = image_texture(gl, img);
 	fbo = texture_fbo(tex);
 	px = malloc(IMG_SIZE);
@@ -705,7 +730,7 @@ static void llvmpipe_unmappable(struct gl *gl, EGLImageKHR img, EGLint error)
 	memset(px, 0x77, IMG_SIZE);
 	glReadPixels(0, 0, W, H, GL_RGBA, GL_UNSIGNED_BYTE, px);
 	err = glGetError();
-	igt_info("llvmpipe: glReadPixels of the unmappable image: GL error %#x\n",
+	igt_info("glReadPixels of an image Mesa cannot map: GL error %#x\n",
 		 err);
 	igt_assert_f(err == GL_OUT_OF_MEMORY,
 		     "reading an image Mesa cannot map gave GL error %#x, not GL_OUT_OF_MEMORY\n",
@@ -717,6 +742,24 @@ static void llvmpipe_unmappable(struct gl *gl, EGLImageKHR img, EGLint error)
 	glDeleteFramebuffers(1, &fbo);
 	glDeleteTextures(1, &tex);
 	igt_assert(gl->destroy_image(gl->dpy, img));
+}
+
+/*
+ * llvmpipe's import of a buffer it cannot mmap().  Mesa 25.0's swrast
+ * accepts the image without checking its CPU mapping; the failure shows at
+ * the first access (unmappable_read()).  A Mesa that checks the mapping at
+ * import refuses the image with EGL_BAD_ALLOC.
+ */
+static void llvmpipe_unmappable(struct gl *gl, EGLImageKHR img, EGLint error)
+{
+	if (img == EGL_NO_IMAGE_KHR) {
+		igt_assert_f(error == EGL_BAD_ALLOC,
+			     "refused with EGL error %#x, not EGL_BAD_ALLOC\n",
+			     error);
+		return;
+	}
+	igt_assert_eq(error, EGL_SUCCESS);
+	unmappable_read(gl, img);
 }
 
 /*
@@ -766,7 +809,7 @@ static void refuse_fixed(enum mesa_path path, int dmabuf)
 	igt_info("%s", block);
 	igt_assert_f(!strstr(block, "  attach "),
 		     "an importer is still attached:\n%s", block);
-	igt_assert_f(strstr(block, " state active\n"), "%s", block);
+	igt_assert_f(block_active(block), "%s", block);
 	p = strstr(block, "  rejected ");
 	if (p)
 		rejected_after = strtol(p + 11, NULL, 10);
@@ -848,19 +891,30 @@ static void test_migratable(enum mesa_path path)
 			 path_name[path], info.placement, info.migrations,
 			 info.attachments, info.system_attachments, info.pins);
 		if (path == PATH_KMS_SWRAST) {
+			/* vgem attached: the object moved to system memory. */
 			igt_assert_eq(info.placement,
 				      P2PBUF_EXP_PLACEMENT_SYSTEM);
 			igt_assert_lt(migrations, info.migrations);
 			igt_assert_lte(1, info.system_attachments);
+			/* The CPU mapping followed the move. */
+			cpu_check(dmabuf, ptr, 0x51 + path);
+			/*
+			 * But kms_swrast maps vgem's object through
+			 * DRM_IOCTL_MODE_MAP_DUMB, which the DRM core
+			 * refuses for every imported object.
+			 */
+			vgem_map_refused(dmabuf);
+			unmappable_read(&gl, img);
 		} else {
+			/* A CPU user only: the object stays in the BAR. */
 			igt_assert_eq(info.placement, P2PBUF_EXP_PLACEMENT_BAR);
 			igt_assert_eq(info.attachments, 0);
+			tex = image_texture(&gl, img);
+			gl_read_back(&gl, tex, 0x51 + path);
+			gl_render_into(tex, dmabuf, ptr);
+			glDeleteTextures(1, &tex);
+			igt_assert(gl.destroy_image(gl.dpy, img));
 		}
-		tex = image_texture(&gl, img);
-		gl_read_back(&gl, tex, 0x51 + path);
-		gl_render_into(tex, dmabuf, ptr);
-		glDeleteTextures(1, &tex);
-		igt_assert(gl.destroy_image(gl.dpy, img));
 		munmap(ptr, IMG_SIZE);
 	}
 	gl_fini(&gl);
@@ -907,7 +961,7 @@ int igt_main()
 				test_fixed_object(paths[pi]);
 	}
 
-	igt_describe("A migratable object imports into Mesa: the pixels Mesa reads are the bytes written through the object's mmap and Mesa's rendering reads back through it; through vgem the object moves to system memory, with llvmpipe (CPU mapping only) it stays in the BAR.");
+	igt_describe("A migratable object imports into Mesa. llvmpipe (a CPU user) leaves it in the BAR and the pixels it reads are the bytes written through the object's mmap, its rendering reads back through it. Through vgem (kms_swrast) the object moves to system memory and the mapping follows, but Mesa cannot read it: the DRM core refuses to dumb-map imported objects (EINVAL), so reads fail with GL_OUT_OF_MEMORY.");
 	igt_subtest_with_dynamic("interop-mesa-migratable") {
 		igt_require_f(alloc_supported(), ALLOC_MISSING);
 		for (pi = 0; pi < ARRAY_SIZE(paths); pi++)
