@@ -1738,7 +1738,7 @@ static void exp_reset(void)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
 		 t.exp_bdf);
-	ret = write_file(path, "1");
+	ret = p2pbuf_sysfs_write(path, "1");
 	/* acs-redirect: a function sharing its slot has no usable method. */
 	igt_require_f(ret != -ENOTTY,
 		      "the PCI core has no reset method for %s here (ENOTTY)\n",
@@ -1777,7 +1777,7 @@ static void assert_reset_reuse(uint32_t handle, uint64_t size, uint32_t seed,
 {
 	struct drm_p2pbuf_imp_gem_info info;
 
-	if (data_ok())
+	if (p2pbuf_bed_data_ok())
 		pattern_check(t.fd, handle, 0, size, seed);
 	else
 		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
@@ -1797,7 +1797,7 @@ static void fresh_export_works(const struct range *r, uint32_t seed)
 	dmabuf = exp_export(r, 1);
 	handle = bar_import(dmabuf);
 	bar_use(handle, r->length, seed);
-	if (data_ok()) {
+	if (p2pbuf_bed_data_ok()) {
 		pattern_check(t.fd, handle, 0, r->length, seed);
 		host_check_buffer(r, 1, 0, r->length, seed);
 	} else {
@@ -1847,7 +1847,7 @@ static void test_revoke_reset_and_reuse(void)
 	assert_reset_reuse(handle, size, 0x61, &before);
 	fresh_export_works(&fresh, 0x62);
 
-	if (!data_ok()) {
+	if (!p2pbuf_bed_data_ok()) {
 		host_check_zero(r.offset, r.length);
 		gem_close(t.fd, handle);
 		close(dmabuf);
