@@ -485,10 +485,14 @@ static bool requirement_reason(const struct lines *l, size_t from, size_t to,
 
 /*
  * The message a subtest skipped with, from its stdout: the requirement
- * block or igt_skip()'s message printed just before the "Subtest X: SKIP"
- * line (a fixture's skip is printed before the subtests it skips).  When
- * that says nothing (a dynamic container that ran no dynamic subtest), a
- * requirement printed after the result line explains it.
+ * block or igt_skip()'s message printed just before the first "Subtest X:
+ * SKIP" or "Dynamic subtest X: SKIP" line (a fixture's skip is printed
+ * before the subtests it skips).  The first: the output of a container's
+ * last dynamic subtest goes on with the container's own result, and a
+ * container whose dynamic subtests all skipped is best explained by the
+ * first one's reason.  When that says nothing (a dynamic container that
+ * ran no dynamic subtest), a requirement printed after the result line
+ * explains it.
  */
 static void skip_reason(const char *out, struct reason *r)
 {
@@ -497,7 +501,7 @@ static void skip_reason(const char *out, struct reason *r)
 	bool found = false;
 
 	split_lines(out, &l);
-	for (i = l.n; i-- > 0;) {
+	for (i = 0; i < l.n; i++) {
 		if (is_result_line(l.start[i], l.len[i]) &&
 		    contains(l.start[i], l.len[i], ": SKIP")) {
 			found = true;

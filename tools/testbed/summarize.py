@@ -5,8 +5,8 @@
 For every topology results directory given, adds the host's own verdicts to
 the guest's summary.tsv (the kernel log scan, the byte checks on the
 exporter BAR's backing file, the guest's exit), then prints one table
-(test x topology -> pass / FAIL / skip), the skip and failure reasons, and
-the closing line "N passed, N failed, N skipped".  Exit status 1 if any
+(test x topology -> pass / FAIL / skip), the skip and failure reasons, what
+ran in each topology, and the closing line "N passed, N failed, N skipped".  Exit status 1 if any
 test failed or nothing ran.
 
 Usage: summarize.py RESULTS_ROOT TOPOLOGY...   (RESULTS_ROOT/TOPOLOGY/...)
@@ -115,6 +115,7 @@ def main():
     print()
     print("%-*s  %s" % (width, "test", "  ".join(c.ljust(w) for c, w in zip(columns, cw))))
     counts = {"pass": 0, "fail": 0, "skip": 0}
+    per_column = {c: {"pass": 0, "fail": 0, "skip": 0} for c in columns}
     notes = []
     for test in tests:
         cells = []
@@ -125,6 +126,7 @@ def main():
                 continue
             verdict = v[0] if v[0] in counts else "fail"
             counts[verdict] += 1
+            per_column[c][verdict] += 1
             cells.append(short[verdict].ljust(w))
             if verdict != "pass" and v[1]:
                 notes.append("%s %s [%s]: %s" % (short[verdict], test, c, v[1]))
@@ -133,6 +135,13 @@ def main():
         print()
         for n in notes:
             print(n)
+    # What ran in each topology ("-" in the table: not run there).
+    print()
+    for c in columns:
+        n = per_column[c]
+        print("%s: %d results: %d passed, %d failed, %d skipped" %
+              (c, n["pass"] + n["fail"] + n["skip"], n["pass"], n["fail"],
+               n["skip"]))
     print()
     print("%d passed, %d failed, %d skipped" % (counts["pass"], counts["fail"], counts["skip"]))
     return 1 if counts["fail"] or not counts["pass"] else 0
