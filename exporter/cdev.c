@@ -151,26 +151,42 @@ err_free_ranges:
 	return ret;
 }
 
+/*
+ * The buffer behind dma-buf file descriptor @fd of the caller, with a
+ * reference on its dma-buf (drop it with dma_buf_put()).  -EBADF or
+ * -EINVAL as dma_buf_get(); -EINVAL if @dev did not export it.
+ */
+static struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_get(struct p2pbuf_exp_dev *dev,
+						       int fd)
+{
+	struct p2pbuf_exp_buffer *buf;
+	struct dma_buf *dmabuf;
+
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return ERR_CAST(dmabuf);
+	buf = p2pbuf_exp_buffer_of(dmabuf, dev);
+	if (!buf) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(-EINVAL);
+	}
+	return buf;
+}
+
 static int p2pbuf_exp_ioctl_revoke(struct p2pbuf_exp_dev *dev,
 				   struct p2pbuf_exp_revoke __user *uarg)
 {
 	struct p2pbuf_exp_revoke args;
 	struct p2pbuf_exp_buffer *buf;
-	struct dma_buf *dmabuf;
 	int ret = 0;
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
 	if ((args.flags & ~P2PBUF_EXP_REVOKE_RESTORE) || args.reserved)
 		return -EINVAL;
-	dmabuf = dma_buf_get(args.fd);
-	if (IS_ERR(dmabuf))
-		return PTR_ERR(dmabuf);
-	buf = p2pbuf_exp_buffer_of(dmabuf, dev);
-	if (!buf) {
-		ret = -EINVAL;
-		goto out_put;
-	}
+	buf = p2pbuf_exp_buffer_get(dev, args.fd);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
 
 	/* A migratable object is not revoked but kept in system memory. */
 	if (buf->obj && args.flags & P2PBUF_EXP_REVOKE_RESTORE)
@@ -185,8 +201,7 @@ static int p2pbuf_exp_ioctl_revoke(struct p2pbuf_exp_dev *dev,
 				p2pbuf_revoke_state(&buf->revoke);
 	if (!ret && copy_to_user(uarg, &args, sizeof(args)))
 		ret = -EFAULT;
-out_put:
-	dma_buf_put(dmabuf);
+	dma_buf_put(buf->dmabuf);
 	return ret;
 }
 
@@ -259,26 +274,19 @@ static int p2pbuf_exp_ioctl_info(struct p2pbuf_exp_dev *dev,
 {
 	struct p2pbuf_exp_info args;
 	struct p2pbuf_exp_buffer *buf;
-	struct dma_buf *dmabuf;
 	int ret = 0;
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
 	if (args.flags || memchr_inv(args.reserved, 0, sizeof(args.reserved)))
 		return -EINVAL;
-	dmabuf = dma_buf_get(args.fd);
-	if (IS_ERR(dmabuf))
-		return PTR_ERR(dmabuf);
-	buf = p2pbuf_exp_buffer_of(dmabuf, dev);
-	if (!buf) {
-		ret = -EINVAL;
-		goto out_put;
-	}
+	buf = p2pbuf_exp_buffer_get(dev, args.fd);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
 	p2pbuf_exp_object_info(buf, &args);
 	if (copy_to_user(uarg, &args, sizeof(args)))
 		ret = -EFAULT;
-out_put:
-	dma_buf_put(dmabuf);
+	dma_buf_put(buf->dmabuf);
 	return ret;
 }
 

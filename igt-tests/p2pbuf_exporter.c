@@ -1042,24 +1042,13 @@ static struct {
 } imp;
 
 
-static int ti_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A failed subtest must not leave attachments for the next one. */
-static void ti_detach_all(int sig)
-{
-	if (sig)
-		return;
-	for (int slot = 0; slot < 8; slot++)
-		ti_cmd("detach %d", slot);
-}
-
 static void setup_test_importer(void)
 {
 	int ret = igt_kmod_load(TI_MODULE, NULL);
 
 	igt_require_f(ret == 0, "cannot load %s: %s\n", TI_MODULE,
 		      strerror(-ret));
-	igt_install_exit_handler(ti_detach_all);
+	igt_install_exit_handler(p2pbuf_ti_detach_all);
 	igt_require_f(find_pci_device(IMP_VENDOR, IMP_DEVICE, imp.bdf,
 				      sizeof(imp.bdf)),
 		      "no edu device (%04x:%04x) to import for\n", IMP_VENDOR,
@@ -1067,23 +1056,9 @@ static void setup_test_importer(void)
 	imp.expect = p2pbuf_bed_expect();
 }
 
-/* One command to the test importer; 0 or -errno. */
-static int ti_cmd(const char *fmt, ...)
-{
-	char path[PATH_MAX], cmd[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/" TI_MODULE "/control",
-		 igt_debugfs_mount());
-	return p2pbuf_sysfs_write(path, cmd);
-}
-
 static void ti_attach(int slot, int buf, const char *mode)
 {
-	int ret = ti_cmd("attach %d %d %s %s", slot, buf, imp.bdf, mode);
+	int ret = p2pbuf_ti_cmd("attach %d %d %s %s", slot, buf, imp.bdf, mode);
 
 	igt_assert_f(ret == 0, "%s attach for %s: %s\n", mode, imp.bdf,
 		     strerror(-ret));
@@ -1164,7 +1139,7 @@ static void assert_waits_for_unmap(int slot, void (*op)(void))
 	igt_assert_f(!readable_within(done[0], 1000),
 		     "finished while the importer still held its mapping\n");
 	ti_assert(slot, "mapped 1 invalidations 1 ");
-	igt_assert_eq(ti_cmd("unmap %d", slot), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("unmap %d", slot), 0);
 	igt_assert_f(readable_within(done[0], 10000),
 		     "did not finish after the importer unmapped\n");
 	igt_waitchildren();
@@ -1179,14 +1154,14 @@ static void test_attach_policy(void)
 	char block[4096];
 	int ret;
 
-	igt_assert_eq(ti_cmd("attach 0 %d %s static", buf, imp.bdf),
+	igt_assert_eq(p2pbuf_ti_cmd("attach 0 %d %s static", buf, imp.bdf),
 		      -EOPNOTSUPP);
 	block_has(buf, "  rejected 1 last %s no-peer2peer\n", imp.bdf);
-	igt_assert_eq(ti_cmd("attach 0 %d %s norevoke", buf, imp.bdf),
+	igt_assert_eq(p2pbuf_ti_cmd("attach 0 %d %s norevoke", buf, imp.bdf),
 		      -EOPNOTSUPP);
 	block_has(buf, "  rejected 2 last %s not-revocable\n", imp.bdf);
 
-	ret = ti_cmd("attach 0 %d %s dynamic", buf, imp.bdf);
+	ret = p2pbuf_ti_cmd("attach 0 %d %s dynamic", buf, imp.bdf);
 	if (imp.expect && !strcmp(imp.expect, "none")) {
 		igt_assert_eq(ret, -EOPNOTSUPP);
 		block_has(buf, "  rejected 3 last %s unreachable\n", imp.bdf);
@@ -1195,7 +1170,7 @@ static void test_attach_policy(void)
 		block_has(buf, "  attach %s driver ", imp.bdf);
 		block_has(buf, " decision p2p distance ");
 		block_has(buf, " mapped 0 maps 0 map-errno 0 route none\n");
-		igt_assert_eq(ti_cmd("detach 0"), 0);
+		igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	}
 	igt_assert(buffer_block(buf, block, sizeof(block)));
 	igt_assert_f(!strstr(block, "  attach "), "%s", block);
@@ -1211,21 +1186,21 @@ static void test_map_route(void)
 	buf = export_pages(8, 2);
 	ti_attach(0, buf, "dynamic");
 	ti_attach(1, buf, "dynamic");
-	igt_assert_eq(ti_cmd("map 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 	ti_status(0, line, sizeof(line));
 	igt_info("%s\n", line);
 	ti_assert(0, "mapped 1 ");
 	block_has(buf, " mapped 1 maps 1 map-errno 0 route %s\n", imp.expect);
-	igt_assert_eq(ti_cmd("map 1"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 1"), 0);
 	for (int i = 0; i < 20; i++) {
-		igt_assert_eq(ti_cmd("unmap 0"), 0);
-		igt_assert_eq(ti_cmd("map 0"), 0);
+		igt_assert_eq(p2pbuf_ti_cmd("unmap 0"), 0);
+		igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 	}
 	block_has(buf, " mapped 1 maps 21 map-errno 0 route %s\n", imp.expect);
-	igt_assert_eq(ti_cmd("unmap 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("unmap 0"), 0);
 	block_has(buf, " mapped 0 maps 21 map-errno 0 route %s\n", imp.expect);
-	igt_assert_eq(ti_cmd("detach 0"), 0);
-	igt_assert_eq(ti_cmd("detach 1"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 1"), 0);
 	close(buf);
 }
 
@@ -1281,7 +1256,7 @@ static void test_map_multi_range(void)
 	require_route();
 	buf = export_ranges_fd(dev.fd, r, ARRAY_SIZE(r));
 	ti_attach(0, buf, "dynamic");
-	ret = ti_cmd("map 0");
+	ret = p2pbuf_ti_cmd("map 0");
 	igt_assert_f(ret == 0, "map of %u ranges: %s\n",
 		     (unsigned int)ARRAY_SIZE(r), strerror(-ret));
 	block_has(buf, " mapped 1 maps 1 map-errno 0 route %s\n", imp.expect);
@@ -1292,7 +1267,7 @@ static void test_map_multi_range(void)
 		igt_assert_eq(n, 1);
 		igt_assert_eq_u64(len[0], 4 * dev.page);
 		igt_assert_eq_u64(addr[0] % dev.page, 0);
-		igt_assert_eq(ti_cmd("detach 0"), 0);
+		igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 		close(buf);
 		return;
 	}
@@ -1315,7 +1290,7 @@ static void test_map_multi_range(void)
 				     "entries %d and %d overlap\n", j, i);
 	}
 
-	igt_assert_eq(ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	close(buf);
 }
 
@@ -1346,15 +1321,15 @@ static void test_map_unmap_no_leak(void)
 	/* Let caches and slabs settle first. */
 	for (int i = 0; i < 200; i++)
 		for (int s = 0; s < 2; s++) {
-			igt_assert_eq(ti_cmd("map %d", s), 0);
-			igt_assert_eq(ti_cmd("unmap %d", s), 0);
+			igt_assert_eq(p2pbuf_ti_cmd("map %d", s), 0);
+			igt_assert_eq(p2pbuf_ti_cmd("unmap %d", s), 0);
 		}
 
 	before = unreclaimable_slab_kb();
 	for (int i = 0; i < rounds; i++)
 		for (int s = 0; s < 2; s++) {
-			igt_assert_eq(ti_cmd("map %d", s), 0);
-			igt_assert_eq(ti_cmd("unmap %d", s), 0);
+			igt_assert_eq(p2pbuf_ti_cmd("map %d", s), 0);
+			igt_assert_eq(p2pbuf_ti_cmd("unmap %d", s), 0);
 		}
 	grown = unreclaimable_slab_kb() - before;
 	igt_info("unreclaimable slab grew by %ld kB over %d maps\n", grown,
@@ -1363,8 +1338,8 @@ static void test_map_unmap_no_leak(void)
 	igt_assert_f(grown * 1024 < 2 * rounds * 8,
 		     "%ld kB lost over %d map/unmap pairs\n", grown, 2 * rounds);
 
-	igt_assert_eq(ti_cmd("detach 0"), 0);
-	igt_assert_eq(ti_cmd("detach 1"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 1"), 0);
 	close(buf[0]);
 	close(buf[1]);
 }
@@ -1376,24 +1351,24 @@ static void test_revoke_mapped(void)
 	require_route();
 	buf = export_pages(0, 2);
 	ti_attach(0, buf, "dynamic");
-	igt_assert_eq(ti_cmd("map 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 
 	/* The importer is told, and unmaps before REVOKE returns. */
 	igt_assert_eq_u32(do_revoke_ok(buf, 0), P2PBUF_EXP_REVOKED_USER);
 	ti_assert(0, "mapped 0 invalidations 1 ");
 	block_has(buf, " state revoked:user\n");
 	block_has(buf, " mapped 0 maps 1 map-errno 0 ");
-	igt_assert_eq(ti_cmd("map 0"), -ENODEV);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), -ENODEV);
 	ti_assert(0, "map-errno -19 ");
 	block_has(buf, " mapped 0 maps 1 map-errno -19 ");
 
 	/* Restore tells the importer again, so that it maps anew. */
 	igt_assert_eq_u32(do_revoke_ok(buf, P2PBUF_EXP_REVOKE_RESTORE), 0);
 	ti_assert(0, "mapped 0 invalidations 2 ");
-	igt_assert_eq(ti_cmd("map 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 	block_has(buf, " mapped 1 maps 2 map-errno 0 route %s\n", imp.expect);
 
-	igt_assert_eq(ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	close(buf);
 }
 
@@ -1409,13 +1384,13 @@ static void test_revoke_waits_for_unmap(void)
 	require_route();
 	waits_buf = export_pages(0, 1);
 	ti_attach(0, waits_buf, "manual");
-	igt_assert_eq(ti_cmd("map 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 
 	assert_waits_for_unmap(0, revoke_waits_buf);
 	block_has(waits_buf, " state revoked:user\n");
-	igt_assert_eq(ti_cmd("map 0"), -ENODEV);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), -ENODEV);
 
-	igt_assert_eq(ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	close(waits_buf);
 }
 
@@ -1439,14 +1414,14 @@ static void test_unbind_waits_for_unmap(void)
 	require_route();
 	buf = export_pages(0, 1);
 	ti_attach(0, buf, "manual");
-	igt_assert_eq(ti_cmd("map 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 
 	assert_waits_for_unmap(0, unbind_op);
 	igt_assert(!is_bound());
 	/* Gone for good: no new map, no new attachment. */
-	igt_assert_eq(ti_cmd("map 0"), -ENODEV);
-	igt_assert_eq(ti_cmd("attach 1 %d %s dynamic", buf, imp.bdf), -ENODEV);
-	igt_assert_eq(ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), -ENODEV);
+	igt_assert_eq(p2pbuf_ti_cmd("attach 1 %d %s dynamic", buf, imp.bdf), -ENODEV);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	close(buf);
 	reopen_after_rebind();
 }
@@ -1459,14 +1434,14 @@ static void test_unbind_mapped(void)
 	require_route();
 	buf = export_pages(0, 1);
 	ti_attach(0, buf, "dynamic");
-	igt_assert_eq(ti_cmd("map 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 
 	igt_gettime(&start);
 	igt_assert_eq(unbind_device(), 0);
 	igt_assert_lt_u64(igt_nsec_elapsed(&start), 5000000000ull);
 	ti_assert(0, "mapped 0 invalidations 1 ");
-	igt_assert_eq(ti_cmd("map 0"), -ENODEV);
-	igt_assert_eq(ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), -ENODEV);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	close(buf);
 	reopen_after_rebind();
 }
@@ -1482,15 +1457,15 @@ static void test_reset_mapped(void)
 		      dev.bdf);
 	buf = export_pages(0, 1);
 	ti_attach(0, buf, "dynamic");
-	igt_assert_eq(ti_cmd("map 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 
 	ret = p2pbuf_sysfs_write(path, "1");
 	igt_require_f(ret == 0, "resetting %s: %s\n", dev.bdf, strerror(-ret));
 	/* Revoked (invalidate, unmap) before, restored (invalidate) after. */
 	ti_assert(0, "mapped 0 invalidations 2 ");
 	block_has(buf, " state active\n");
-	igt_assert_eq(ti_cmd("map 0"), 0);
-	igt_assert_eq(ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	close(buf);
 }
 
@@ -1500,7 +1475,7 @@ int igt_main()
 		setup_device();
 		/* Attachments a killed subtest left in the test importer. */
 		if (access("/sys/module/" TI_MODULE, F_OK) == 0)
-			ti_detach_all(0);
+			p2pbuf_ti_detach_all(0);
 		igt_require_f(count_buffers() == 0,
 			      "%s has buffers left from before the test\n",
 			      dev.bdf);

@@ -786,18 +786,6 @@ static int vgem_export(int vfd, uint64_t size, uint8_t **map)
 	return dmabuf;
 }
 
-static void set_p2p(bool on)
-{
-	igt_assert_eq(p2pbuf_sysfs_write("/sys/module/" IMP_MODULE "/parameters/p2p",
-				 on ? "Y" : "N"), 0);
-}
-
-static void restore_p2p_at_exit(int sig)
-{
-	(void)sig;
-	p2pbuf_sysfs_write("/sys/module/" IMP_MODULE "/parameters/p2p", "Y");
-}
-
 static void test_vgem_import(bool p2p)
 {
 	const uint64_t size = 2 * PAGE;
@@ -811,12 +799,12 @@ static void test_vgem_import(bool p2p)
 	igt_require_f(vfd >= 0, "vgem is not available\n");
 	dmabuf = vgem_export(vfd, size, &vmap);
 	if (!p2p) {
-		igt_install_exit_handler(restore_p2p_at_exit);
-		set_p2p(false);
+		igt_install_exit_handler(p2pbuf_imp_restore_p2p_at_exit);
+		igt_assert_eq(p2pbuf_imp_set_p2p(false), 0);
 	}
 	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), 0);
 	if (!p2p)
-		set_p2p(true);
+		igt_assert_eq(p2pbuf_imp_set_p2p(true), 0);
 
 	/* Imported, attached, not mapped: mapping is lazy. */
 	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
@@ -1202,10 +1190,10 @@ static void test_import_no_p2p(void)
 
 	igt_require_f(t.exp_fd >= 0, "no p2pbuf exporter device\n");
 	dmabuf = exp_export(&r, 1);
-	igt_install_exit_handler(restore_p2p_at_exit);
-	set_p2p(false);
+	igt_install_exit_handler(p2pbuf_imp_restore_p2p_at_exit);
+	igt_assert_eq(p2pbuf_imp_set_p2p(false), 0);
 	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), -EOPNOTSUPP);
-	set_p2p(true);
+	igt_assert_eq(p2pbuf_imp_set_p2p(true), 0);
 	assert_import_refused(dmabuf, "no-peer2peer");
 	close(dmabuf);
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "igt.h"
 #include "p2pbuf_igt.h"
+#include "p2pbuf_sysfs.h"
 
 static const char *env_or_null(const char *name)
 {
@@ -241,4 +243,37 @@ int p2pbuf_host_check_fill(uint64_t offset, uint64_t len, uint8_t byte)
 	snprintf(line, sizeof(line), "fill %llu %llu %u\n",
 		 (unsigned long long)offset, (unsigned long long)len, byte);
 	return host_check(line);
+}
+
+int p2pbuf_ti_cmd(const char *fmt, ...)
+{
+	char path[PATH_MAX], cmd[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/p2pbuf_test_importer/control",
+		 igt_debugfs_mount());
+	return p2pbuf_sysfs_write(path, cmd);
+}
+
+void p2pbuf_ti_detach_all(int sig)
+{
+	if (sig)
+		return;
+	for (int slot = 0; slot < 8; slot++)
+		p2pbuf_ti_cmd("detach %d", slot);
+}
+
+int p2pbuf_imp_set_p2p(bool on)
+{
+	return p2pbuf_sysfs_write("/sys/module/p2pbuf_importer/parameters/p2p",
+				  on ? "Y" : "N");
+}
+
+void p2pbuf_imp_restore_p2p_at_exit(int sig)
+{
+	(void)sig;
+	p2pbuf_imp_set_p2p(true);
 }

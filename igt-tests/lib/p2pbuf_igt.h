@@ -74,4 +74,23 @@ int p2pbuf_pci_find(uint16_t vendor, uint16_t device, char *bdf,
 int p2pbuf_host_check_pattern(uint64_t offset, uint64_t len, uint32_t seed);
 int p2pbuf_host_check_fill(uint64_t offset, uint64_t len, uint8_t byte);
 
+/*
+ * The exporter's test importer (p2pbuf_test_importer, loaded by the
+ * caller): one command to its debugfs control file ("attach SLOT FD
+ * PCI-NAME MODE", "map SLOT", ...; exporter/test_importer.c).  Returns 0 or
+ * the command's negative errno.  p2pbuf_ti_detach_all() is an IGT exit
+ * handler that detaches every slot, so that a failed subtest leaves no
+ * attachment behind.
+ */
+int p2pbuf_ti_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p2pbuf_ti_detach_all(int sig);
+
+/*
+ * The importer's p2p module parameter: imports made while it is off are
+ * not peer-to-peer.  p2pbuf_imp_restore_p2p_at_exit() is an IGT exit
+ * handler turning it back on.
+ */
+int p2pbuf_imp_set_p2p(bool on);
+void p2pbuf_imp_restore_p2p_at_exit(int sig);
+
 #endif /* P2PBUF_IGT_H */

@@ -13,6 +13,16 @@ if [ -f "$ROOT/.p2pbuf-complete" ]; then
 	exit 0
 fi
 
+# One builder at a time (the build directory is shared); whoever waited
+# finds the rootfs complete.
+mkdir -p "$CACHE_DIR"
+exec 8>"$CACHE_DIR/rootfs-build.lock"
+flock 8
+if [ -f "$ROOT/.p2pbuf-complete" ]; then
+	echo "$ROOT"
+	exit 0
+fi
+
 for t in debootstrap chroot; do
 	command -v $t >/dev/null || die "$t is missing (apt-get install debootstrap)"
 done
@@ -31,7 +41,7 @@ BASE="$CACHE_DIR/trixie-minbase.tar"
 if [ ! -f "$BASE" ]; then
 	debootstrap --variant=minbase --include=ca-certificates trixie "$TMP" \
 		"$MIRROR" >"$CACHE_DIR/debootstrap.log" 2>&1 ||
-		{ tail -n 30 "$CACHE_DIR/debootstrap.log"; die "debootstrap failed"; }
+		{ tail -n 30 "$CACHE_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
 	tar -C "$TMP" -cf "$BASE.tmp" . && mv "$BASE.tmp" "$BASE"
 else
 	mkdir -p "$TMP"
@@ -45,6 +55,7 @@ deb $MIRROR sid main
 SRC
 cat >"$TMP/etc/apt/apt.conf.d/90p2pbuf" <<'CONF'
 Acquire::Check-Valid-Until "false";
+Acquire::Retries "3";
 APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 Dpkg::Use-Pty "false";
@@ -58,7 +69,7 @@ PIN
 
 export DEBIAN_FRONTEND=noninteractive
 in_rootfs "$TMP" apt-get -q update >"$CACHE_DIR/apt.log" 2>&1 ||
-	{ tail -n 30 "$CACHE_DIR/apt.log"; die "apt-get update failed"; }
+	{ tail -n 30 "$CACHE_DIR/apt.log" >&2; die "apt-get update failed"; }
 
 # Select the kernel series explicitly: a newer suite may offer a newer one.
 # (Names: linux-image-7.3.4+deb13-amd64, or ...-amd64-unsigned before 7.0.)
@@ -91,7 +102,7 @@ for _ in $(seq 1 20); do
 	done
 done
 in_rootfs "$TMP" apt-get -q -y install "${pkgs[@]}" >>"$CACHE_DIR/apt.log" 2>&1 ||
-	{ tail -n 40 "$CACHE_DIR/apt.log"; die "package install failed"; }
+	{ tail -n 40 "$CACHE_DIR/apt.log" >&2; die "package install failed"; }
 # Linux 7.3 needs a sparse that knows __typeof_unqual__ (0.6.5); trixie has
 # 0.6.4 and sid's package drags in gcc-16.  Its binary runs on trixie.
 in_rootfs "$TMP" sh -c 'cd /tmp && apt-get -q download sparse/sid &&
