@@ -89,6 +89,25 @@ static int p2pbuf_exp_check_export(struct p2pbuf_exp_dev *dev,
 	return 0;
 }
 
+/*
+ * The last step of EXPORT and ALLOC: copy the answer @args (with @fd in
+ * it) to userspace, then install @fd for the new dma-buf.  If the copy
+ * fails the dma-buf is destroyed and @fd given back: userspace never sees
+ * a descriptor it was not told about.
+ */
+static int p2pbuf_exp_hand_out(struct p2pbuf_exp_buffer *buf, int fd,
+			       void __user *uarg, const void *args,
+			       size_t size)
+{
+	if (copy_to_user(uarg, args, size)) {
+		dma_buf_put(buf->dmabuf);
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	fd_install(fd, buf->dmabuf->file);
+	return 0;
+}
+
 static int p2pbuf_exp_ioctl_export(struct p2pbuf_exp_dev *dev,
 				   struct p2pbuf_exp_export __user *uarg)
 {
@@ -134,13 +153,7 @@ static int p2pbuf_exp_ioctl_export(struct p2pbuf_exp_dev *dev,
 
 	args.fd = fd;
 	args.size = size;
-	if (copy_to_user(uarg, &args, sizeof(args))) {
-		dma_buf_put(buf->dmabuf);
-		put_unused_fd(fd);
-		return -EFAULT;
-	}
-	fd_install(fd, buf->dmabuf->file);
-	return 0;
+	return p2pbuf_exp_hand_out(buf, fd, uarg, &args, sizeof(args));
 
 err_put_fd:
 	put_unused_fd(fd);
@@ -260,13 +273,7 @@ static int p2pbuf_exp_ioctl_alloc(struct p2pbuf_exp_dev *dev,
 
 	args.align = align;
 	args.fd = fd;
-	if (copy_to_user(uarg, &args, sizeof(args))) {
-		dma_buf_put(buf->dmabuf);
-		put_unused_fd(fd);
-		return -EFAULT;
-	}
-	fd_install(fd, buf->dmabuf->file);
-	return 0;
+	return p2pbuf_exp_hand_out(buf, fd, uarg, &args, sizeof(args));
 }
 
 static int p2pbuf_exp_ioctl_info(struct p2pbuf_exp_dev *dev,

@@ -170,14 +170,8 @@ static void require_bar_import(void)
 static void setup(void)
 {
 	char path[64];
-	int ret;
 
-	ret = igt_kmod_load(IMP_MODULE, NULL);
-	igt_skip_on_f(ret == -ENOENT && !p2pbuf_bed_expect(),
-		      "module %s is not installed\n", IMP_MODULE);
-	igt_assert_f(ret == 0, "loading %s: %s\n", IMP_MODULE, strerror(-ret));
-	t.fd = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
-	igt_require_f(t.fd >= 0, "no edu device bound to %s\n", IMP_MODULE);
+	t.fd = p2pbuf_importer_open();
 	if (igt_kmod_load(EXP_MODULE, NULL) ||
 	    p2pbuf_exporter_find(t.exp_bdf, sizeof(t.exp_bdf)))
 		return;

@@ -598,15 +598,9 @@ static void open_importer(void)
 static void setup(void)
 {
 	struct p2pbuf_exp_query q = {};
-	int ret;
 
 	unload_probe();
-	ret = igt_kmod_load(IMP_MODULE, NULL);
-	igt_skip_on_f(ret == -ENOENT && !p2pbuf_bed_expect(),
-		      "module %s is not installed\n", IMP_MODULE);
-	igt_assert_f(ret == 0, "loading %s: %s\n", IMP_MODULE, strerror(-ret));
-	t.fd = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
-	igt_require_f(t.fd >= 0, "no edu device bound to %s\n", IMP_MODULE);
+	t.fd = p2pbuf_importer_open();
 	find_importer();
 
 	if (igt_kmod_load(EXP_MODULE, NULL) ||

@@ -286,10 +286,7 @@ static void setup(void)
 		      "BAR%u has no allocator (alloc_offset %#" PRIx64 ")\n",
 		      EXP_BAR, t.alloc_offset);
 
-	ret = igt_kmod_load(IMP_MODULE, NULL);
-	igt_assert_eq(ret, 0);
-	t.fd = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
-	igt_require_f(t.fd >= 0, "no edu device bound to %s\n", IMP_MODULE);
+	t.fd = p2pbuf_importer_open();
 	{
 		char drv[64];
 

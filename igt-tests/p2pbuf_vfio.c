@@ -114,14 +114,8 @@ static void vfio_give_back_at_exit(int sig)
 
 static void setup(void)
 {
-	int ret;
 
-	ret = igt_kmod_load(IMP_MODULE, NULL);
-	igt_skip_on_f(ret == -ENOENT && !p2pbuf_bed_expect(),
-		      "module %s is not installed\n", IMP_MODULE);
-	igt_assert_f(ret == 0, "loading %s: %s\n", IMP_MODULE, strerror(-ret));
-	t.fd = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
-	igt_require_f(t.fd >= 0, "no edu device bound to %s\n", IMP_MODULE);
+	t.fd = p2pbuf_importer_open();
 	/* Loaded, so that it takes the device back afterwards. */
 	igt_kmod_load(EXP_MODULE, NULL);
 	igt_require_f(!p2pbuf_pci_find(0x1af4, 0x1110, t.exp_bdf,

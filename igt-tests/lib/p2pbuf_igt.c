@@ -15,6 +15,7 @@
 #include <xf86drm.h>
 
 #include "igt.h"
+#include "igt_kmod.h"
 #include "p2pbuf_igt.h"
 #include "p2pbuf_sysfs.h"
 
@@ -276,4 +277,17 @@ void p2pbuf_imp_restore_p2p_at_exit(int sig)
 {
 	(void)sig;
 	p2pbuf_imp_set_p2p(true);
+}
+
+int p2pbuf_importer_open(void)
+{
+	int ret = igt_kmod_load("p2pbuf_importer", NULL);
+	int fd;
+
+	igt_skip_on_f(ret == -ENOENT && !p2pbuf_bed_expect(),
+		      "module p2pbuf_importer is not installed\n");
+	igt_assert_f(ret == 0, "loading p2pbuf_importer: %s\n", strerror(-ret));
+	fd = p2pbuf_open_render("p2pbuf_imp");
+	igt_require_f(fd >= 0, "no edu device bound to p2pbuf_importer\n");
+	return fd;
 }

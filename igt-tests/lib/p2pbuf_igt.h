@@ -75,6 +75,13 @@ int p2pbuf_host_check_pattern(uint64_t offset, uint64_t len, uint32_t seed);
 int p2pbuf_host_check_fill(uint64_t offset, uint64_t len, uint8_t byte);
 
 /*
+ * Load p2pbuf_importer and open the render node of its DRM device (the
+ * edu device): returns the fd.  Skips outside the bed when the module is
+ * not installed, or when no edu device is bound.  For igt_fixture.
+ */
+int p2pbuf_importer_open(void);
+
+/*
  * The exporter's test importer (p2pbuf_test_importer, loaded by the
  * caller): one command to its debugfs control file ("attach SLOT FD
  * PCI-NAME MODE", "map SLOT", ...; exporter/test_importer.c).  Returns 0 or
