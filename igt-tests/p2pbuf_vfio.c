@@ -114,7 +114,6 @@ static void vfio_give_back_at_exit(int sig)
 
 static void setup(void)
 {
-
 	t.fd = p2pbuf_importer_open();
 	/* Loaded, so that it takes the device back afterwards. */
 	igt_kmod_load(EXP_MODULE, NULL);
