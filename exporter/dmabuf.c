@@ -109,14 +109,16 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 }
 
 /**
- * p2pbuf_exp_buffer_release() - free a buffer whose dma-buf is released
- * @buf: the buffer; nobody is attached and no mapping is left
+ * p2pbuf_exp_release() - &dma_buf_ops.release of every p2pbuf dma-buf:
+ *	free the buffer
+ * @dmabuf: the dma-buf; nobody is attached and no mapping is left
  *
  * Gives allocated BAR space back (filled with %P2PBUF_EXP_FREE_POISON while
  * the BAR is still mapped) and drops the buffer's device reference.
  */
-void p2pbuf_exp_buffer_release(struct p2pbuf_exp_buffer *buf)
+void p2pbuf_exp_release(struct dma_buf *dmabuf)
 {
+	struct p2pbuf_exp_buffer *buf = dmabuf->priv;
 	struct p2pbuf_exp_dev *dev = buf->dev;
 	struct p2pbuf_exp_object *obj = buf->obj;
 	bool region = buf->owns_region || (obj && obj->has_region);
@@ -137,11 +139,6 @@ void p2pbuf_exp_buffer_release(struct p2pbuf_exp_buffer *buf)
 	kvfree(buf->vec);
 	kfree(buf);
 	p2pbuf_exp_dev_put(dev);
-}
-
-static void p2pbuf_exp_release(struct dma_buf *dmabuf)
-{
-	p2pbuf_exp_buffer_release(dmabuf->priv);
 }
 
 static const struct dma_buf_ops p2pbuf_exp_dmabuf_ops = {

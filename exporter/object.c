@@ -115,11 +115,6 @@ static void p2pbuf_exp_obj_unpin(struct dma_buf_attachment *attach)
 	p2pbuf_exp_obj_try_bar(buf);
 }
 
-static void p2pbuf_exp_obj_release(struct dma_buf *dmabuf)
-{
-	p2pbuf_exp_buffer_release(dmabuf->priv);
-}
-
 const struct dma_buf_ops p2pbuf_exp_obj_dmabuf_ops = {
 	.attach = p2pbuf_exp_obj_attach,
 	.detach = p2pbuf_exp_obj_detach,
@@ -129,7 +124,7 @@ const struct dma_buf_ops p2pbuf_exp_obj_dmabuf_ops = {
 	.unmap_dma_buf = p2pbuf_exp_obj_unmap,
 	.mmap = p2pbuf_exp_obj_mmap,
 	.begin_cpu_access = p2pbuf_exp_obj_begin_cpu_access,
-	.release = p2pbuf_exp_obj_release,
+	.release = p2pbuf_exp_release,
 };
 
 /**

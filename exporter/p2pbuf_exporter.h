@@ -280,7 +280,7 @@ extern const struct file_operations p2pbuf_exp_map_mode_fops;
 struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_publish(struct p2pbuf_exp_dev *dev,
 						    struct p2pbuf_exp_buffer *buf,
 						    u32 open_flags);
-void p2pbuf_exp_buffer_release(struct p2pbuf_exp_buffer *buf);
+void p2pbuf_exp_release(struct dma_buf *dmabuf);
 struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_create(struct p2pbuf_exp_dev *dev,
 						   u32 bar, struct phys_vec *vec,
 						   u32 nr_ranges, size_t size,
