@@ -27,7 +27,7 @@ mirror_uri() {
 
 # Hash of everything the rootfs is made from: a change rebuilds it.
 rootfs_recipe_hash() {
-	cat "$TB_DIR/rootfs.sh" "$TB_DIR/rootfs-packages.txt" | sha256sum | cut -c1-12
+	cat "$TB_DIR/rootfs.sh" "$TB_DIR/debian-base.sh" "$TB_DIR/rootfs-packages.txt" | sha256sum | cut -c1-12
 }
 
 rootfs_dir() { echo "$CACHE_DIR/rootfs-$(rootfs_recipe_hash)"; }
@@ -62,3 +62,23 @@ rootfs_lock() {
 	exec 9>"$CACHE_DIR/rootfs.lock"
 	flock "$1" 9
 }
+
+# The proving kernel: compiled by $KCC in a chroot of its own
+# (kernel/chroot.sh), from the recipe in kernel/ and the upstream patch
+# series applied to it.  The tree and build products live inside the chroot.
+KCC=gcc-15
+kbuild_chroot_dir() {
+	echo "$CACHE_DIR/kbuild-$(cat "$TB_DIR/kernel/chroot.sh" "$TB_DIR/debian-base.sh" |
+		sha256sum | cut -c1-12)"
+}
+
+kernel_debug_hash() {
+	# shellcheck disable=SC2046 # the series may be empty
+	cat "$TB_DIR/kernel/build.sh" "$TB_DIR/kernel/"*.config \
+		$(ls "$TOP_DIR"/upstream/linux-"$KSERIES"/0*.patch 2>/dev/null) |
+		sha256sum | cut -c1-12
+}
+
+# In the chroot: /usr/src/kernel-debug/, rebuilt incrementally when the
+# recipe changes (kernel/build.sh).
+kernel_debug_dir() { echo "$(kbuild_chroot_dir)/usr/src/kernel-debug"; }

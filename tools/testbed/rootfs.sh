@@ -6,6 +6,7 @@
 # libdrm and IGT from sid.  Prints the rootfs directory on stdout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$TB_DIR/debian-base.sh"
 
 ROOT=$(rootfs_dir)
 if [ -f "$ROOT/.p2pbuf-complete" ]; then
@@ -28,44 +29,12 @@ for t in debootstrap chroot; do
 done
 [ "$(id -u)" = 0 ] || die "building the rootfs needs root (debootstrap, chroot)"
 
-MIRROR=$(mirror_uri)
 TMP="$ROOT.tmp"
 rm -rf "$TMP"
-mkdir -p "$CACHE_DIR"
 log "building rootfs $ROOT (cold: about two minutes)"
 
 trap 'rm -rf "$TMP"' EXIT
-
-# The bare debootstrap result is cached on its own: recipe changes reuse it.
-BASE="$CACHE_DIR/trixie-minbase.tar"
-if [ ! -f "$BASE" ]; then
-	debootstrap --variant=minbase --include=ca-certificates trixie "$TMP" \
-		"$MIRROR" >"$CACHE_DIR/debootstrap.log" 2>&1 ||
-		{ tail -n 30 "$CACHE_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
-	tar -C "$TMP" -cf "$BASE.tmp" . && mv "$BASE.tmp" "$BASE"
-else
-	mkdir -p "$TMP"
-	tar -C "$TMP" -xf "$BASE"
-fi
-
-cat >"$TMP/etc/apt/sources.list" <<SRC
-deb $MIRROR trixie main
-deb $MIRROR trixie-backports main
-deb $MIRROR sid main
-SRC
-cat >"$TMP/etc/apt/apt.conf.d/90p2pbuf" <<'CONF'
-Acquire::Check-Valid-Until "false";
-Acquire::Retries "3";
-APT::Install-Recommends "false";
-APT::Install-Suggests "false";
-Dpkg::Use-Pty "false";
-CONF
-# sid only for what we name explicitly with /sid.
-cat >"$TMP/etc/apt/preferences.d/sid" <<'PIN'
-Package: *
-Pin: release n=sid
-Pin-Priority: 50
-PIN
+debian_base "$TMP"
 
 export DEBIAN_FRONTEND=noninteractive
 in_rootfs "$TMP" apt-get -q update >"$CACHE_DIR/apt.log" 2>&1 ||
