@@ -14,7 +14,9 @@
 #
 # Environment:
 #   P2PBUF_RESULTS     writable results directory (required); igt_runner's
-#                      results and its output go to $P2PBUF_RESULTS/igt/
+#                      results go to $P2PBUF_RESULTS/igt/<binary>/ (one run
+#                      of the runner per binary, IGT's own results.json in
+#                      each), its output to $P2PBUF_RESULTS/igt/runner.txt
 #   P2PBUF_TEST        run only the subtests matching these shell globs
 #                      (comma-separated); a glob with an "@" is matched
 #                      against <binary>@<subtest>, e.g. "p2pbuf_*@probe-*"
@@ -27,7 +29,11 @@
 #   P2PBUF_DMESG_ALLOW extra kernel messages (an extended regex) that do not
 #                      fail a subtest, on top of igt-tests/dmesg-allow.txt
 #   P2PBUF_TOPO, P2PBUF_EXPECT, P2PBUF_DATA, P2PBUF_IOMMU
-#                      the topology's description, passed on to the tests
+#                      the topology's description, passed on to the tests;
+#                      subtests placed in another topology by
+#                      igt-tests/placement.txt are left out
+#   P2PBUF_KERNEL      "debug" on the proving kernel: debug-checks.sh runs
+#                      after every binary (kmemleak, DMA-API debug)
 #
 # Exit status 0 when the summary was written (whatever the tests did: the
 # host judges summary.tsv), non-zero when igt_runner could not run at all.
@@ -68,6 +74,22 @@ SUMMARIZE=$BUILD/tools/igt_summary
 
 # Reasons go into a TAB-separated file: no tabs or line breaks in them.
 pre_fail() { printf '%s\tfail\t%s\n' "$1" "$(printf '%s' "$2" | tr '\t\n' '  ')" >>"$PRE"; }
+
+# p2pbuf_vfio hands the exporter device to vfio-pci and back; should it have
+# died without giving it back, give it back here (the summary still shows
+# its failure).
+give_back_vfio() {
+	local dev
+
+	for dev in /sys/bus/pci/devices/*; do
+		[ "$(readlink "$dev/driver" 2>/dev/null)" ] || continue
+		[ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] || continue
+		say "$(basename "$dev") was left bound to vfio-pci: giving it back"
+		echo "$(basename "$dev")" >"$dev/driver/unbind"
+		echo >"$dev/driver_override"
+		echo "$(basename "$dev")" >/sys/bus/pci/drivers_probe 2>/dev/null
+	done
+}
 
 # ---- which binaries ----------------------------------------------------------
 set -f				# the lists below hold globs
@@ -115,6 +137,20 @@ selected() {		# selected BINARY SUBTEST
 	return 1
 }
 
+# Subtests placed in another topology (placement.txt) are left out here.
+placed_elsewhere() {	# placed_elsewhere BINARY SUBTEST
+	local glob topo why
+
+	while read -r glob topo why; do
+		case "$glob" in '' | '#'*) continue ;; esac
+		# shellcheck disable=SC2053 # $glob is a glob
+		[[ "$1@$2" == $glob ]] || continue
+		[ "$topo" != "${P2PBUF_TOPO:-}" ]
+		return
+	done <"$HERE/placement.txt"
+	return 1
+}
+
 for b in $binaries; do
 	if ! subtests=$("$ROOT/$b" --list-subtests 2>"$WORK/list.err"); then
 		pre_fail "$b" "--list-subtests failed: $(head -n 3 "$WORK/list.err")"
@@ -122,11 +158,13 @@ for b in $binaries; do
 	fi
 	if [ -z "$subtests" ]; then
 		# A test without subtests: its name stands for it.
-		selected "$b" "$b" && echo "igt@$b" >>"$LIST"
+		selected "$b" "$b" && ! placed_elsewhere "$b" "$b" && echo "igt@$b" >>"$LIST"
 		continue
 	fi
 	for s in $subtests; do
-		selected "$b" "$s" && echo "igt@$b@$s" >>"$LIST"
+		selected "$b" "$s" || continue
+		placed_elsewhere "$b" "$s" && continue
+		echo "igt@$b@$s" >>"$LIST"
 	done
 done
 set +f
@@ -145,7 +183,7 @@ say "running $(wc -l <"$LIST") subtests of:${binaries}"
 
 # ---- run -------------------------------------------------------------------------
 envs=()
-for v in P2PBUF_TOPO P2PBUF_EXPECT P2PBUF_DATA P2PBUF_IOMMU P2PBUF_RESULTS; do
+for v in P2PBUF_TOPO P2PBUF_EXPECT P2PBUF_DATA P2PBUF_IOMMU P2PBUF_RESULTS P2PBUF_KERNEL; do
 	[ -n "${!v:-}" ] && envs+=(-e "$v")
 done
 # libigt's first look at debugfs' tracing directory makes the kernel print a
@@ -153,41 +191,7 @@ done
 # subtest comes first into dmesg-warn: get it printed before the runner
 # starts reading the kernel log.
 ls /sys/kernel/debug/tracing/ >/dev/null 2>&1
-rm -rf "$OUT"
-igt_runner --test-list "$LIST" --per-test-timeout "$TIMEOUT" \
-	--name "p2pbuf${P2PBUF_TOPO:+-$P2PBUF_TOPO}" "${envs[@]}" \
-	"$ROOT" "$OUT" 2>&1 | tee "$WORK/runner.txt"
-rc=${PIPESTATUS[0]}
-say "igt_runner exited $rc"
-# p2pbuf_vfio hands the exporter device to vfio-pci and back; should it have
-# died without giving it back, give it back here (the summary still shows
-# its failure).
-for dev in /sys/bus/pci/devices/*; do
-	[ "$(readlink "$dev/driver" 2>/dev/null)" ] || continue
-	[ "$(basename "$(readlink "$dev/driver")")" = vfio-pci ] || continue
-	say "$(basename "$dev") was left bound to vfio-pci: giving it back"
-	echo "$(basename "$dev")" >"$dev/driver/unbind"
-	echo >"$dev/driver_override"
-	echo "$(basename "$dev")" >/sys/bus/pci/drivers_probe 2>/dev/null
-done
-mkdir -p "$OUT"
-cp "$WORK/runner.txt" "$LIST" "$OUT/" 2>/dev/null
 
-# An interrupted run leaves the per-test results but no results.json.
-if [ ! -s "$OUT/results.json" ] && [ -d "$OUT/0" ]; then
-	say "no results.json: making it with igt_results"
-	igt_results "$OUT" >/dev/null 2>&1
-fi
-if [ ! -s "$OUT/results.json" ]; then
-	while read -r t; do
-		pre_fail "${t#igt@}" "igt_runner produced no results (exit $rc; see igt/runner.txt)"
-	done <"$LIST"
-	cp "$PRE" "$SUMMARY"
-	cat "$SUMMARY"
-	die "igt_runner produced no results.json"
-fi
-
-# ---- summary -------------------------------------------------------------------
 # Kernel messages that do not fail a subtest in this topology: see
 # igt-tests/dmesg-allow.txt.
 allow_applies() {	# allow_applies CONDITION
@@ -197,6 +201,7 @@ allow_applies() {	# allow_applies CONDITION
 	always) return 0 ;;
 	nodata) [ "${P2PBUF_DATA:-ok}" != ok ] ;;
 	expect=*) [ "${P2PBUF_EXPECT:-}" = "${1#expect=}" ] ;;
+	kernel=*) [ "${P2PBUF_KERNEL:-stock}" = "${1#kernel=}" ] ;;
 	topo=*)
 		for t in ${1#topo=}; do
 			[ "${P2PBUF_TOPO:-}" = "$t" ] && return 0
@@ -212,13 +217,61 @@ while IFS= read -r line; do
 	allow_applies "${line%%: *}" && allow+=(-a "${line#*: }")
 done <"$WORK/dmesg-allow.txt"
 [ -n "${P2PBUF_DMESG_ALLOW:-}" ] && allow+=(-a "$P2PBUF_DMESG_ALLOW")
-if ! "$SUMMARIZE" "${allow[@]}" "$OUT/results.json" "$LIST" >"$WORK/summary.tsv"; then
-	while read -r t; do
-		pre_fail "${t#igt@}" "igt_summary cannot read igt/results.json"
-	done <"$LIST"
-	cp "$PRE" "$SUMMARY"
-	die "cannot summarize $OUT/results.json"
-fi
+
+# On the proving kernel: what the kernel's checkers found that does not
+# show in the kernel log by itself (debug-checks.sh).
+DEBUG_CHECKS=
+[ "${P2PBUF_KERNEL:-stock}" = debug ] && DEBUG_CHECKS="$HERE/debug-checks.sh"
+[ -n "$DEBUG_CHECKS" ] && bash "$DEBUG_CHECKS" start "$WORK"
+
+# One igt_runner per binary, so that the proving kernel's checks run
+# between binaries, after their modules are unloaded.  Progress lines
+# ("run-in-guest: progress DONE/TOTAL ...") are read by the host.
+rm -rf "$OUT"
+mkdir -p "$OUT"
+: >"$WORK/summary.tsv"
+total=$(wc -l <"$LIST")
+done_n=0
+rc=0
+for b in $binaries; do
+	grep -E "^igt@$b(@|\$)" "$LIST" >"$WORK/list-$b" || continue
+	n=$(wc -l <"$WORK/list-$b")
+	say "progress $done_n/$total: $b, $n subtests"
+	brc=0
+	igt_runner --test-list "$WORK/list-$b" --per-test-timeout "$TIMEOUT" \
+		--name "p2pbuf${P2PBUF_TOPO:+-$P2PBUF_TOPO}-$b" "${envs[@]}" \
+		"$ROOT" "$OUT/$b" 2>&1 | tee -a "$WORK/runner.txt"
+	brc=${PIPESTATUS[0]}
+	[ "$brc" = 0 ] || { say "igt_runner exited $brc for $b"; rc=$brc; }
+	give_back_vfio
+	# An interrupted run leaves the per-test results but no results.json.
+	if [ ! -s "$OUT/$b/results.json" ] && [ -d "$OUT/$b/0" ]; then
+		say "no results.json for $b: making it with igt_results"
+		igt_results "$OUT/$b" >/dev/null 2>&1
+	fi
+	if [ ! -s "$OUT/$b/results.json" ]; then
+		while read -r t; do
+			pre_fail "${t#igt@}" "igt_runner produced no results (exit $brc; see igt/runner.txt)"
+		done <"$WORK/list-$b"
+	elif ! "$SUMMARIZE" "${allow[@]}" "$OUT/$b/results.json" "$WORK/list-$b" \
+			>"$WORK/summary-$b.tsv"; then
+		while read -r t; do
+			pre_fail "${t#igt@}" "igt_summary cannot read igt/$b/results.json"
+		done <"$WORK/list-$b"
+	else
+		cat "$WORK/summary-$b.tsv" >>"$WORK/summary.tsv"
+		# Failures as they happen, for the host's progress display.
+		awk -F '\t' '$2 == "fail" { printf "run-in-guest: FAIL %s: %s\n", $1, $3 }' \
+			"$WORK/summary-$b.tsv" >&2
+	fi
+	[ -n "$DEBUG_CHECKS" ] && bash "$DEBUG_CHECKS" after "$WORK" "$b" >>"$PRE"
+	done_n=$((done_n + n))
+done
+say "progress $done_n/$total: done"
+mkdir -p "$OUT"
+cp "$WORK/runner.txt" "$LIST" "$OUT/" 2>/dev/null
+
+# ---- summary -------------------------------------------------------------------
 cat "$PRE" "$WORK/summary.tsv" >"$SUMMARY"
 cat "$SUMMARY"
 say "$(cut -f2 "$SUMMARY" | sort | uniq -c | awk '{ printf("%s%d %s", (NR > 1 ? ", " : ""), $1, $2) }')"

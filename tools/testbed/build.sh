@@ -10,21 +10,44 @@
 # The modules are installed into the rootfs under
 # /lib/modules/$KVER/updates/p2pbuf and depmod is run, so that the guest
 # (and IGT's kmod helpers) can load them by name.  The IGT tests in
-# igt-tests/ are built too.  Build output is in $CACHE_DIR/build-*.log.
+# igt-tests/ are built too.  With KERNEL=debug (or "stock debug") the
+# modules are also built against the proving kernel (tools/testbed/kernel/)
+# with its compiler in its chroot, and that kernel's own modules are
+# installed into the rootfs beside Debian's.  Nothing is rebuilt when the
+# tree, the arguments and the kernels are those of the last build.  Build
+# output is in $CACHE_DIR/build-*.log.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 ROOT=$("$TB_DIR/rootfs.sh")
 KVER=$(rootfs_kver "$ROOT")
 DST="$ROOT/usr/src/p2pbuf"
+KERNELS=${KERNEL:-stock}
+KERNELS=${KERNELS//,/ }
+DEBUG=0
+case " $KERNELS " in *" debug "*) DEBUG=1 ;; esac
+[ "$DEBUG" = 1 ] && KDIR=$("$TB_DIR/kernel/build.sh")
 rootfs_lock -x
+
+# What this build is made of: the tree as copied, the arguments, the kernels.
+tree() {
+	tar -C "$TOP_DIR" --exclude=.git --exclude='*.o' --exclude='*.ko' \
+		--exclude='*.cmd' --exclude='*.mod*' --exclude=results \
+		--sort=name --mtime=@0 --owner=0 --group=0 -cf - .
+}
+STAMP="$ROOT/usr/src/.p2pbuf-build"
+want="$(tree | sha256sum | cut -c1-16) $* $KVER"
+[ "$DEBUG" = 1 ] && want="$want $(cat "$KDIR/.complete")"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+	log "modules for $KERNELS unchanged since the last build"
+	exit 0
+fi
+rm -f "$STAMP"
 
 # Sync: the copy must be exactly the work tree (less .git and build output).
 mkdir -p "$DST"
 find "$DST" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
-tar -C "$TOP_DIR" --exclude=.git --exclude='*.o' --exclude='*.ko' \
-	--exclude='*.cmd' --exclude='*.mod*' --exclude=results -cf - . |
-	tar -C "$DST" -xf -
+tree | tar -C "$DST" -xf -
 
 # Debian's headers package lacks scripts/checker-valid.sh, without which
 # kbuild ignores C=1/C=2.  Ours prints 1 when the checker can run at all.
@@ -45,6 +68,31 @@ in_rootfs "$ROOT" make -C "/lib/modules/$KVER/build" M=/usr/src/p2pbuf \
 	modules_install >"$CACHE_DIR/install-modules.log" 2>&1 ||
 	{ tail -n 20 "$CACHE_DIR/install-modules.log"; die "modules_install failed"; }
 in_rootfs "$ROOT" depmod -a "$KVER"
+
+if [ "$DEBUG" = 1 ]; then
+	# The proving kernel's modules, then ours built by its compiler.
+	CHROOT=$(kbuild_chroot_dir)
+	DKVER=$(cat "$KDIR/release")
+	rm -rf "$ROOT/lib/modules/$DKVER"
+	cp -a "$KDIR/modules/lib/modules/$DKVER" "$ROOT/lib/modules/"
+	rm -f "$ROOT/lib/modules/$DKVER/build" "$ROOT/lib/modules/$DKVER/source"
+	rm -rf "$CHROOT/usr/src/p2pbuf"
+	mkdir -p "$CHROOT/usr/src/p2pbuf"
+	tree | tar -C "$CHROOT/usr/src/p2pbuf" -xf -
+	DLOG="$CACHE_DIR/build-modules-debug.log"
+	K="make -C /usr/src/kernel-debug/linux M=/usr/src/p2pbuf CC=$KCC HOSTCC=$KCC"
+	{
+		in_rootfs "$CHROOT" $K modules "$@" &&
+		in_rootfs "$CHROOT" $K INSTALL_MOD_PATH=/usr/src/p2pbuf-install \
+			INSTALL_MOD_DIR=updates/p2pbuf INSTALL_MOD_STRIP=1 modules_install
+	} >"$DLOG" 2>&1 || { cat "$DLOG"; die "module build for $DKVER failed"; }
+	grep -E 'warning:|error:' "$DLOG" || true
+	cp -a "$CHROOT/usr/src/p2pbuf-install/lib/modules/$DKVER/updates" \
+		"$ROOT/lib/modules/$DKVER/"
+	rm -rf "$CHROOT/usr/src/p2pbuf-install"
+	in_rootfs "$ROOT" depmod -a "$DKVER"
+fi
+
 # The bed's BAR is 32 MiB: exported ranges use the lower half, the
 # allocator of BAR objects the upper half (so neither disturbs the other's
 # host-side byte checks).
@@ -57,4 +105,5 @@ if [ -f "$DST/igt-tests/Makefile" ]; then
 	in_rootfs "$ROOT" make -C /usr/src/p2pbuf/igt-tests >"$CACHE_DIR/build-igt.log" 2>&1 ||
 		{ cat "$CACHE_DIR/build-igt.log"; die "IGT test build failed"; }
 fi
-log "built and installed modules for $KVER"
+echo "$want" >"$STAMP"
+log "built and installed modules for $KVER${DKVER:+ and $DKVER}"

@@ -2,54 +2,145 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The whole p2pbuf test suite (make check):
-#   1. host packages and the cached guest rootfs (built cold if missing);
-#   2. static checks: W=1 build, sparse, checkpatch --strict;
-#   3. in every topology, a guest boot running the IGT suite
-#      (igt-tests/run-in-guest.sh: our tests and upstream baselines);
+#   1. host packages, the cached guest rootfs and, for the proving tier,
+#      the cached debug kernel (each built cold if missing);
+#   2. static checks: W=1 build, sparse, checkpatch --strict (verdicts
+#      reused while the kernel sources are unchanged);
+#   3. guest boots running the IGT suite (igt-tests/run-in-guest.sh), one
+#      per topology and kernel, P2PBUF_JOBS of them at a time, with a
+#      progress line on the terminal;
 #   4. host-side verdicts: guest kernel log scan, byte checks of the
-#      exporter BAR's backing file, then one summary table and the line
-#      "N passed, N failed, N skipped".
+#      exporter BAR's backing file, then one summary table (a column per
+#      topology and kernel) and the line "N passed, N failed, N skipped".
 #
-# Environment (or make variables): TOPO=<name> runs one topology,
-# TEST=<subtest glob> one subtest (static checks are then skipped),
-# P2PBUF_ACCEL=kvm uses KVM, P2PBUF_RESULTS_DIR (default ./results).
+# Environment (or make variables):
+#   KERNEL=stock|debug  run that kernel only, in TOPO= or every topology.
+#                   Unset: with TOPO=, Debian's kernel there; without,
+#                   both tiers: Debian's kernel in every topology and the
+#                   proving kernel in $DEBUG_TOPOS (what CI runs).
+#   TOPO=<names>    the topologies; TEST=<subtest globs> (static checks
+#                   are then skipped); P2PBUF_JOBS (default: the number of
+#                   cores) guests at a time; P2PBUF_ACCEL=kvm uses KVM;
+#                   P2PBUF_RESULTS_DIR (default ./results).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$TB_DIR/topologies.sh"
 
-TOPOS=${TOPO:-$TOPOLOGIES}
+# One topology per P2P route the kernel knows: bus address, host bridge
+# through the IOMMU, host bridge direct, no route.
+DEBUG_TOPOS=${DEBUG_TOPOS:-"switch rootports-iommu rootports-direct rootports-noallow"}
 TEST=${TEST:-}
 RES=${P2PBUF_RESULTS_DIR:-$TOP_DIR/results}
-GUEST_TIMEOUT=${P2PBUF_GUEST_TIMEOUT:-1200}
+GUEST_TIMEOUT=${P2PBUF_GUEST_TIMEOUT:-1800}
+JOBS=${P2PBUF_JOBS:-$(nproc)}
 start=$(date +%s)
 
-for t in $TOPOS; do
-	topo_select "$t" || die "unknown topology '$t' (known: $TOPOLOGIES)"
+# The runs: "kernel:topology" pairs.  The results of a stock run are in
+# RES/<topology>, of a debug run in RES/<topology>@debug.
+runs=
+case "${KERNEL:-}" in
+"")	if [ -n "${TOPO:-}" ]; then
+		for t in $TOPO; do runs="$runs stock:$t"; done
+	else
+		for t in $TOPOLOGIES; do runs="$runs stock:$t"; done
+		for t in $DEBUG_TOPOS; do runs="$runs debug:$t"; done
+	fi
+	;;
+stock|debug) for t in ${TOPO:-$TOPOLOGIES}; do runs="$runs $KERNEL:$t"; done ;;
+*) die "KERNEL must be stock or debug (or unset for both tiers)" ;;
+esac
+kernels=$(for r in $runs; do echo "${r%%:*}"; done | sort -u | tr '\n' ' ')
+for r in $runs; do
+	topo_select "${r#*:}" || die "unknown topology '${r#*:}' (known: $TOPOLOGIES)"
 done
 "$TB_DIR/host-deps.sh" || exit 1
 "$TB_DIR/rootfs.sh" >/dev/null || exit 1
+case " $kernels " in *" debug "*) "$TB_DIR/kernel/build.sh" >/dev/null || exit 1 ;; esac
 
 rm -rf "$RES"
 mkdir -p "$RES"
-columns=
 if [ -z "$TEST" ]; then
 	log "static checks"
 	"$TB_DIR/static-checks.sh" "$RES/static" || exit 1
 fi
 # The last build installs the modules the guest loads.
-"$TB_DIR/build.sh" || exit 1
+KERNEL="$kernels" "$TB_DIR/build.sh" || exit 1
 
-for t in $TOPOS; do
+column() { [ "${1%%:*}" = stock ] && echo "${1#*:}" || echo "${1#*:}@debug"; }
+
+# The longest runs first (the topology that hosts the placed subtests,
+# then the proving kernel's), so the last guests to start are short.
+host=$(awk '!/^#/ && NF >= 2 { print $2 }' "$TOP_DIR/igt-tests/placement.txt" | sort -u | head -n 1)
+ordered=$(for r in $runs; do
+	w=1
+	[ "${r%%:*}" = debug ] && w=3
+	[ "${r#*:}" = "$host" ] && w=$((w + 1))
+	echo "$w $r"
+done | sort -s -k1,1nr | cut -d' ' -f2)
+
+run_one() {
+	local r=$1 col t0 rc n
+	col=$(column "$r")
 	t0=$(date +%s)
-	"$TB_DIR/run-guest.sh" -t "$t" -r "$RES/$t" -T "$GUEST_TIMEOUT" -- \
-		env P2PBUF_TEST="$TEST" bash tools/testbed/guest-check.sh
+	KERNEL=${r%%:*} "$TB_DIR/run-guest.sh" -t "${r#*:}" -r "$RES/$col" -T "$GUEST_TIMEOUT" -- \
+		env P2PBUF_TEST="$TEST" bash tools/testbed/guest-check.sh \
+		>"$RES/$col.host.log" 2>&1
 	rc=$?
-	n=$(wc -l <"$RES/$t/summary.tsv" 2>/dev/null || echo 0)
-	log "topology $t: guest exit $rc, $n results, $(($(date +%s) - t0)) s"
-	columns="$columns $t"
-done
+	n=$(wc -l <"$RES/$col/summary.tsv" 2>/dev/null || echo 0)
+	echo "$(($(date +%s) - t0))" >"$RES/$col/wall-seconds"
+	log "$col: guest exit $rc, $n results, $(($(date +%s) - t0)) s"
+}
 
-python3 "$TB_DIR/summarize.py" "$RES" $columns | tee "$RES/summary.txt"
+# Live progress: one line per running guest from the markers
+# run-in-guest.sh prints (and igt_runner's [k/n] of the current binary),
+# failures as they are reported.
+progress() {
+	local seen="$RES/.fails-seen" col out line
+	: >"$seen"
+	while sleep "${P2PBUF_PROGRESS_SECONDS:-20}"; do
+		line=
+		for r in $ordered; do
+			col=$(column "$r")
+			out="$RES/$col/output.txt"
+			[ -f "$out" ] || continue
+			[ -f "$RES/$col/wall-seconds" ] && continue
+			line="$line  $col $(awk '
+				/run-in-guest: progress / { split($3, a, "/"); base = a[1]; total = a[2]; cur = 0 }
+				/^\[[0-9.]+\] \[ *[0-9]+\/[0-9]+\]/ { s = $2; gsub(/[\[\]]/, "", s); split(s, b, "/"); cur = b[1] }
+				END { if (total) printf "%d/%d", base + cur, total; else printf "booting" }' "$out")"
+			grep -h '^run-in-guest: FAIL ' "$out" 2>/dev/null | while read -r f; do
+				grep -qxF "$col $f" "$seen" && continue
+				echo "$col $f" >>"$seen"
+				log "$col: ${f#run-in-guest: }"
+			done
+		done
+		[ -n "$line" ] && log "$(($(date +%s) - start)) s:$line"
+	done
+}
+progress &
+progress_pid=$!
+
+columns=
+for r in $ordered; do
+	columns="$columns $(column "$r")"
+	while [ "$(jobs -rp | grep -vx "$progress_pid" | wc -l)" -ge "$JOBS" ]; do
+		wait -n
+	done
+	run_one "$r" &
+done
+for p in $(jobs -rp); do
+	[ "$p" = "$progress_pid" ] || wait "$p"
+done
+kill "$progress_pid" 2>/dev/null
+wait 2>/dev/null
+
+# The table's columns in a stable order: topologies as listed, stock first.
+sorted=$(for t in $TOPOLOGIES; do
+	for c in $columns; do [ "$c" = "$t" ] && echo "$c"; done
+done; for t in $TOPOLOGIES; do
+	for c in $columns; do [ "$c" = "$t@debug" ] && echo "$c"; done
+done)
+python3 "$TB_DIR/summarize.py" "$RES" $sorted | tee "$RES/summary.txt"
 rc=${PIPESTATUS[0]}
-log "accelerator ${P2PBUF_ACCEL:-tcg}, $(($(date +%s) - start)) s in all; results in $RES"
+log "accelerator ${P2PBUF_ACCEL:-tcg}, kernels: $kernels, $JOBS guests at a time, $(($(date +%s) - start)) s in all; results in $RES"
 exit "$rc"

@@ -3,9 +3,17 @@
 #
 # In the guest: run the test suite of this topology and leave
 # $P2PBUF_RESULTS/summary.tsv for the host.  $P2PBUF_TEST narrows it to
-# one subtest.
+# one subtest.  On the proving kernel the KUnit suites run too, in the
+# topology igt-tests/placement.txt names for "kunit@*".
 set -u
 echo "== topology $P2PBUF_TOPO: expected P2P route $P2PBUF_EXPECT, data: $P2PBUF_DATA"
 lspci -nn -d 1af4:1110
 lspci -nn -d 1234:11e8
-exec bash igt-tests/run-in-guest.sh
+bash igt-tests/run-in-guest.sh || exit
+host=$(awk '$1 == "kunit@*" { print $2 }' igt-tests/placement.txt)
+if [ "${P2PBUF_KERNEL:-stock}" = debug ] && [ "$P2PBUF_TOPO" = "$host" ] &&
+	[[ -z "${P2PBUF_TEST:-}" || "${P2PBUF_TEST}" == *kunit* ]]; then
+	echo "== KUnit: the dma-buf suite and p2pbuf's helpers"
+	bash tools/testbed/guest-kunit.sh dmabuf_kunit ${P2PBUF_KUNIT_MODULES:-} |
+		tee -a "$P2PBUF_RESULTS/summary.tsv"
+fi

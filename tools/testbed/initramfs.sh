@@ -3,12 +3,13 @@
 #
 # Build (or reuse) the small initramfs that mounts the 9p root filesystem:
 # static busybox plus the guest kernel's 9p modules and their dependencies.
-# Usage: initramfs.sh ROOTFS; prints the image path on stdout.
+# Usage: initramfs.sh ROOTFS [KVER]; prints the image path on stdout.  A
+# kernel with 9p built in (the debug kernel) gets busybox alone.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 ROOT=$1
-KVER=$(rootfs_kver "$ROOT")
+KVER=${2:-$(rootfs_kver "$ROOT")}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 IMG="$CACHE_DIR/initramfs-$KVER-$(cat "$0" "$TB_DIR/initramfs-init" | sha256sum | cut -c1-12).cpio.gz"
 if [ -f "$IMG" ]; then

@@ -13,7 +13,9 @@
 # exporter BAR's backing memory as the guest left it).
 # The exit status is the command's; 124 when the guest hung or never ran it.
 #
-# Environment: P2PBUF_ACCEL=kvm to use KVM (default tcg), P2PBUF_SMP (1:
+# Environment: KERNEL=stock|debug (Debian's 7.3, or the proving kernel of
+# tools/testbed/kernel/), P2PBUF_ACCEL=kvm to use KVM (default tcg,
+# with -icount unless P2PBUF_ICOUNT=0), P2PBUF_SMP (1:
 # with 2 vCPUs under TCG an early boot oops - int3 in text patching - hit
 # a few boots in a hundred, twice in a row once),
 # P2PBUF_MEM (2048 MiB), P2PBUF_BAR_SIZE (size of the exporter device's
@@ -41,12 +43,40 @@ topo_select "$TOPO" || die "unknown topology '$TOPO' (known: $TOPOLOGIES)"
 
 ROOT=$(rootfs_dir)
 [ -f "$ROOT/.p2pbuf-complete" ] || die "no rootfs: run tools/testbed/rootfs.sh"
-KVER=$(rootfs_kver "$ROOT")
-INITRD=$("$TB_DIR/initramfs.sh" "$ROOT")
+KERNEL=${KERNEL:-stock}
+case "$KERNEL" in
+stock)
+	KVER=$(rootfs_kver "$ROOT")
+	KIMAGE="$ROOT/boot/vmlinuz-$KVER"
+	KARGS=
+	;;
+debug)
+	KDIR=$(kernel_debug_dir)
+	[ -f "$KDIR/.complete" ] || die "no debug kernel: run tools/testbed/kernel/build.sh"
+	KVER=$(cat "$KDIR/release")
+	KIMAGE="$KDIR/bzImage"
+	# SLUB's own debugging and the boot-time object checks double the
+	# boot under TCG and catch nothing KASAN and kmemleak do not.
+	KARGS="slub_debug=- kmemleak=on"
+	;;
+*) die "KERNEL must be stock or debug" ;;
+esac
+[ -d "$ROOT/lib/modules/$KVER" ] || die "no modules for $KVER in the rootfs: run tools/testbed/build.sh"
+INITRD=$("$TB_DIR/initramfs.sh" "$ROOT" "$KVER")
 ACCEL=${P2PBUF_ACCEL:-tcg}
 BAR_SIZE=${P2PBUF_BAR_SIZE:-32M}
+# Under TCG the guest's clock follows its instruction count (-icount) and
+# jumps over idle time (sleep=off): edu's 100 ms DMA timer and every sleep
+# cost no wall time.  Needs single-threaded TCG; P2PBUF_ICOUNT=0 turns it
+# off (Documentation/testbed.rst).
 case "$ACCEL" in
-tcg) ACCEL_ARGS="-accel tcg,thread=multi" ;;
+tcg)
+	if [ "${P2PBUF_ICOUNT:-1}" = 1 ]; then
+		ACCEL_ARGS="-accel tcg,thread=single -icount shift=auto,sleep=off"
+	else
+		ACCEL_ARGS="-accel tcg,thread=multi"
+	fi
+	;;
 kvm) ACCEL_ARGS="-accel kvm" ;;
 *) die "P2PBUF_ACCEL must be tcg or kvm" ;;
 esac
@@ -57,6 +87,7 @@ rm -f "$RES"/{started,exit-status,output.txt,dmesg.txt,console.log,devmem.bin}
 {
 	printf 'export P2PBUF_TOPO=%q P2PBUF_EXPECT=%q\n' "$TOPO" "$TOPO_EXPECT"
 	printf 'export P2PBUF_DATA=%q P2PBUF_IOMMU=%q\n' "$TOPO_DATA" "$TOPO_IOMMU"
+	printf 'export P2PBUF_KERNEL=%q\n' "$KERNEL"
 	printf '%q ' "$@"
 	echo
 } >"$RES/cmd.sh"
@@ -80,8 +111,8 @@ boot() {
 		-smp "${P2PBUF_SMP:-1}" -m "${P2PBUF_MEM:-2048}" \
 		$iommu \
 		-nographic -no-reboot -monitor none -serial "file:$RES/console.log" \
-		-kernel "$ROOT/boot/vmlinuz-$KVER" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 rdinit=/init $TOPO_CMDLINE" \
+		-kernel "$KIMAGE" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 rdinit=/init $KARGS $TOPO_CMDLINE" \
 		-fsdev "local,id=rootfs,path=$ROOT,security_model=none,readonly=on" \
 		-device virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs \
 		-fsdev "local,id=results,path=$RES,security_model=none" \
@@ -90,7 +121,7 @@ boot() {
 		$TOPO_DEVICES ${P2PBUF_QEMU_ARGS:-} 2> >(grep -v "TCG doesn't support requested feature" >&2)
 }
 
-log "topology $TOPO: cpu $TOPO_CPU, iommu $TOPO_IOMMU, accel $ACCEL, kernel $KVER"
+log "topology $TOPO: cpu $TOPO_CPU, iommu $TOPO_IOMMU, accel $ACCEL${P2PBUF_ICOUNT:+ icount=$P2PBUF_ICOUNT}, kernel $KVER"
 rc=0
 ATTEMPTS=3
 started=0

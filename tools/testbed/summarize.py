@@ -75,6 +75,20 @@ def dmesg_verdict(d):
     return ("pass", "")
 
 
+def read_placement():
+    """The subtests placed in one topology: (glob, topology, why) rows."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                        "igt-tests", "placement.txt")
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.split(None, 2)
+                if len(parts) == 3 and not parts[0].startswith("#"):
+                    rows.append((parts[0], parts[1], parts[2].strip()))
+    return rows
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -136,6 +150,12 @@ def main():
         for n in notes:
             print(n)
     # What ran in each topology ("-" in the table: not run there).
+    placed = read_placement()
+    if placed:
+        print()
+        print("Run in one topology only (igt-tests/placement.txt):")
+        for glob, topo, why in placed:
+            print("  %-30s %-10s %s" % (glob, topo, why))
     print()
     for c in columns:
         n = per_column[c]

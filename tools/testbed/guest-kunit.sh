@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# In the guest, on the proving kernel: load each KUnit test module, read the
+# KTAP results of the suites it registered from debugfs, and print one
+# summary.tsv line per test case:
+#
+#   kunit@<suite>@<test> TAB pass|fail|skip TAB <reason>
+#
+#   guest-kunit.sh MODULE...
+#
+# A module that does not load, or registers no suite, is a failure.
+set -u
+DIR=/sys/kernel/debug/kunit
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$(printf '%s' "$3" | tr '\t\n' '  ')"; }
+
+suites() { ls -1 "$DIR" 2>/dev/null | sort; }
+
+# The test cases of one suite's KTAP: the "ok"/"not ok" lines one level
+# below the suite's own (parameterised cases nest further and are folded
+# into their case's line).
+ktap_cases() {
+	awk -v suite="$1" '
+	match($0, /^ *(not )?ok [0-9]+ /) {
+		ind = match($0, /[^ ]/) - 1
+		line[NR] = $0; indent[NR] = ind
+		if (min == "" || ind < min) min = ind
+	}
+	END {
+		for (i in indent) if (indent[i] > min && (lvl == "" || indent[i] < lvl)) lvl = indent[i]
+		for (i = 1; i <= NR; i++) {
+			if (!(i in indent) || indent[i] != lvl) continue
+			s = line[i]; sub(/^ */, "", s)
+			verdict = "pass"
+			if (s ~ /^not ok/) { verdict = "fail"; sub(/^not ok [0-9]+ /, "", s) }
+			else sub(/^ok [0-9]+ /, "", s)
+			reason = ""
+			if (s ~ / # SKIP/) { verdict = "skip"; reason = s; sub(/.* # SKIP ?/, "", reason); sub(/ # SKIP.*/, "", s) }
+			if (verdict == "fail") reason = "KUnit case failed (see dmesg.txt)"
+			printf "kunit@%s@%s\t%s\t%s\n", suite, s, verdict, reason
+		}
+	}'
+}
+
+[ -d "$DIR" ] || { record "kunit@debugfs" fail "no $DIR: not a KUnit kernel"; exit 0; }
+for m in "$@"; do
+	before=$(suites)
+	if ! out=$(modprobe "$m" 2>&1); then
+		record "kunit@$m" fail "modprobe $m: $out"
+		continue
+	fi
+	new=$(comm -13 <(echo "$before") <(suites))
+	[ -n "$new" ] || { record "kunit@$m" fail "module $m registered no KUnit suite"; continue; }
+	for s in $new; do
+		cases=$(ktap_cases "$s" <"$DIR/$s/results")
+		if [ -n "$cases" ]; then
+			printf '%s\n' "$cases"
+		else
+			record "kunit@$s" fail "no test case results in $DIR/$s/results"
+		fi
+	done
+	rmmod "$m" 2>/dev/null
+done
