@@ -82,6 +82,7 @@ run_one() {
 	local r=$1 col t0 rc n
 	col=$(column "$r")
 	t0=$(date +%s)
+	mkdir -p "$RES/$col"
 	KERNEL=${r%%:*} "$TB_DIR/run-guest.sh" -t "${r#*:}" -r "$RES/$col" -T "$GUEST_TIMEOUT" -- \
 		env P2PBUF_TEST="$TEST" bash tools/testbed/guest-check.sh \
 		>"$RES/$col.host.log" 2>&1

@@ -58,6 +58,6 @@ for p in "${order[@]}"; do
 	echo "${b%.ko*}.ko" >>"$W/lib/modules.order"
 done
 install -m 0755 "$TB_DIR/initramfs-init" "$W/init"
-(cd "$W" && find . | cpio -o -H newc --quiet | gzip -9) >"$IMG.tmp"
-mv "$IMG.tmp" "$IMG"
+(cd "$W" && find . | cpio -o -H newc --quiet | gzip -9) >"$IMG.tmp.$$"
+mv "$IMG.tmp.$$" "$IMG"
 echo "$IMG"
