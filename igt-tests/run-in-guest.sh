@@ -225,8 +225,15 @@ DEBUG_CHECKS=
 [ -n "$DEBUG_CHECKS" ] && bash "$DEBUG_CHECKS" start "$WORK"
 
 # One igt_runner per binary, so that the proving kernel's checks run
-# between binaries, after their modules are unloaded.  Progress lines
+# between binaries.  Progress lines
 # ("run-in-guest: progress DONE/TOTAL ...") are read by the host.
+# Each binary runs its subtests in one execution (igt_runner's multiple
+# mode) unless P2PBUF_IGT_SINGLE=1: starting a test binary costs seconds on
+# the proving kernel under TCG.  igt_runner still times, attributes kernel
+# messages to and reports every subtest on its own, and goes on with the
+# rest after one that crashed.
+MULTIPLE=--multiple-mode
+[ "${P2PBUF_IGT_SINGLE:-0}" = 1 ] && MULTIPLE=
 rm -rf "$OUT"
 mkdir -p "$OUT"
 : >"$WORK/summary.tsv"
@@ -238,7 +245,7 @@ for b in $binaries; do
 	n=$(wc -l <"$WORK/list-$b")
 	say "progress $done_n/$total: $b, $n subtests"
 	brc=0
-	igt_runner --test-list "$WORK/list-$b" --per-test-timeout "$TIMEOUT" \
+	igt_runner $MULTIPLE --test-list "$WORK/list-$b" --per-test-timeout "$TIMEOUT" \
 		--name "p2pbuf${P2PBUF_TOPO:+-$P2PBUF_TOPO}-$b" "${envs[@]}" \
 		"$ROOT" "$OUT/$b" 2>&1 | tee -a "$WORK/runner.txt"
 	brc=${PIPESTATUS[0]}
@@ -267,6 +274,7 @@ for b in $binaries; do
 	[ -n "$DEBUG_CHECKS" ] && bash "$DEBUG_CHECKS" after "$WORK" "$b" >>"$PRE"
 	done_n=$((done_n + n))
 done
+[ -n "$DEBUG_CHECKS" ] && bash "$DEBUG_CHECKS" end "$WORK" $binaries >>"$PRE"
 say "progress $done_n/$total: done"
 mkdir -p "$OUT"
 cp "$WORK/runner.txt" "$LIST" "$OUT/" 2>/dev/null
