@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034,SC2016 # sourced: its variables are used by the scripts
 # Shared by tools/packaging/*.sh: the bed's settings, the version, the
 # packages the rootfs needs to build and install the DKMS package.
 . "$(dirname "${BASH_SOURCE[0]}")/../testbed/lib.sh"
