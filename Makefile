@@ -42,11 +42,16 @@ bench:
 deb:
 	tools/packaging/build-deb.sh $(CURDIR)/results/deb
 
+# The check scripts record verdicts (summary.tsv) and exit 0: make fails
+# on a "fail" line.
 htmldocs:
 	tools/docs/htmldocs.sh $(CURDIR)/results/htmldocs
+	@! grep -P '\tfail\t' $(CURDIR)/results/htmldocs/summary.tsv
 
 intree:
 	tools/intree/check-intree.sh $(CURDIR)/results/intree
+	@cat $(CURDIR)/results/intree/summary.tsv
+	@! grep -P '\tfail\t' $(CURDIR)/results/intree/summary.tsv
 
 clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
