@@ -9,7 +9,7 @@ DEB=p2pbuf-dkms_${VERSION}_all.deb
 # Where the package is built inside the rootfs.
 PKG_DIR=/usr/src/p2pbuf-pkg
 # Also in the report to the bed's rootfs-packages.txt.
-PKG_NEEDS="dkms dh-dkms debhelper dpkg-dev fakeroot"
+PKG_NEEDS="dkms dh-dkms debhelper dpkg-dev"
 
 # The rootfs lock (lib.sh: rootfs_lock), unless our caller (build.sh)
 # already holds it on fd 9: a second open file would wait for it forever.
