@@ -216,6 +216,8 @@ static void __exit p2pbuf_exp_exit(void)
 module_init(p2pbuf_exp_init);
 module_exit(p2pbuf_exp_exit);
 MODULE_DESCRIPTION("p2pbuf: dma-bufs of PCI BAR memory for peer-to-peer DMA");
+MODULE_AUTHOR("p2pbuf maintainers <maintainers@users.noreply.h-seed-c08c0a3c.example>");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PBUF_VERSION);
 MODULE_IMPORT_NS("DMA_BUF");
 MODULE_IMPORT_NS("P2PBUF");

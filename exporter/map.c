@@ -181,7 +181,9 @@ static struct sg_table *p2pbuf_exp_map_joined(struct dma_buf_attachment *attach,
 			ret = PTR_ERR(all);
 			goto err_free_parts;
 		}
-		j->parts[j->nr_parts++] = all;
+		/* __counted_by: the count must cover an entry before it is set */
+		j->nr_parts++;
+		j->parts[j->nr_parts - 1] = all;
 		nents = all->nents;
 		goto join;
 	}
@@ -196,7 +198,8 @@ static struct sg_table *p2pbuf_exp_map_joined(struct dma_buf_attachment *attach,
 			ret = PTR_ERR(part);
 			goto err_free_parts;
 		}
-		j->parts[j->nr_parts++] = part;
+		j->nr_parts++;
+		j->parts[j->nr_parts - 1] = part;
 		nents += part->nents;
 
 		if (i == 0 &&

@@ -365,5 +365,7 @@ static void __exit ti_exit(void)
 module_init(ti_init);
 module_exit(ti_exit);
 MODULE_DESCRIPTION("p2pbuf test importer: attach, map and unmap dma-bufs from debugfs");
+MODULE_AUTHOR("p2pbuf maintainers <maintainers@users.noreply.h-seed-c08c0a3c.example>");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PBUF_VERSION);
 MODULE_IMPORT_NS("DMA_BUF");

@@ -10,5 +10,7 @@
 #include <linux/module.h>
 
 MODULE_DESCRIPTION("p2pbuf shared helpers for PCI peer-to-peer dma-bufs");
+MODULE_AUTHOR("p2pbuf maintainers <maintainers@users.noreply.h-seed-c08c0a3c.example>");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PBUF_VERSION);
 MODULE_IMPORT_NS("DMA_BUF");

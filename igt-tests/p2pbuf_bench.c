@@ -54,7 +54,7 @@ static int imp_ioctl(unsigned long req, void *arg)
 	return drmIoctl(t.fd, req, arg) ? -errno : 0;
 }
 
-static void gem_close(uint32_t handle)
+static void imp_gem_close(uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
 
@@ -216,7 +216,7 @@ static void test_smoke(void)
 	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, &handle), 0);
 	b = bench_ok(handle);
 	igt_assert_lte(1, b.nents);
-	gem_close(handle);
+	imp_gem_close(handle);
 	close(dmabuf);
 
 	/* BAR memory through p2pbuf_exporter, in its default (helper) mode. */
@@ -239,7 +239,7 @@ static void test_smoke(void)
 		igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_GEM_INFO, &info), 0);
 		bench_ok(handle);
 	}
-	gem_close(handle);
+	imp_gem_close(handle);
 	close(dmabuf);
 }
 
@@ -267,14 +267,14 @@ static void test_invalid(void)
 	igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &b), -EINVAL);
 	/* The largest K is accepted. */
 	igt_assert_eq(bench(handle, P2PBUF_IMP_BENCH_MAX_ITERATIONS, &b), 0);
-	gem_close(handle);
+	imp_gem_close(handle);
 	close(dmabuf);
 
 	/* No handle, and a native object: nothing to measure an exporter on. */
 	igt_assert_eq(bench(handle, 1, &b), -ENOENT);
 	igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
 	igt_assert_eq(bench(c.handle, 1, &b), -EINVAL);
-	gem_close(c.handle);
+	imp_gem_close(c.handle);
 }
 
 static void test_legacy(void)
@@ -327,7 +327,7 @@ static void test_legacy(void)
 	} else {
 		igt_info("no byte check: %s\n", p2pbuf_bed_data());
 	}
-	gem_close(handle);
+	imp_gem_close(handle);
 	close(dmabuf);
 	igt_assert_eq(map_mode_set("helper"), 0);
 	map_mode_expect("helper");

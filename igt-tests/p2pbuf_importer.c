@@ -107,7 +107,7 @@ static uint32_t gem_create(uint64_t size)
 	return c.handle;
 }
 
-static void gem_close(int fd, uint32_t handle)
+static void imp_gem_close(int fd, uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
 
@@ -497,7 +497,7 @@ static void skip_on_iova_multi_range_bug(int ret, uint32_t handle, int dmabuf,
 	igt_assert_eq_u64(info.maps, 0);
 	for (unsigned int i = 0; i < n; i++)
 		host_check_zero(r[i].offset, r[i].length);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 	igt_skip("kernel bug: Linux 7.3's dma_buf_phys_vec_to_sgt() links every range at IOVA offset 0, so a buffer of several ranges cannot be mapped through an IOMMU (EADDRINUSE)\n");
 }
@@ -559,7 +559,7 @@ static void bar_roundtrip(const struct range *r, unsigned int n,
 	host_check_buffer(r, n, half, size - half, seed_at(seed, half));
 
 	munmap(ptr, size);
-	gem_close(t.fd, native);
+	imp_gem_close(t.fd, native);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -651,7 +651,7 @@ static void test_native_pattern(void)
 	igt_assert_eq(p.found, p.expected ^ 0x5a);
 
 	munmap(ptr, size);
-	gem_close(t.fd, obj);
+	imp_gem_close(t.fd, obj);
 }
 
 static void test_native_copy(void)
@@ -674,8 +674,8 @@ static void test_native_copy(void)
 
 	munmap(pa, size);
 	munmap(pb, size);
-	gem_close(t.fd, a);
-	gem_close(t.fd, b);
+	imp_gem_close(t.fd, a);
+	imp_gem_close(t.fd, b);
 }
 
 static void test_uapi_invalid(void)
@@ -747,8 +747,8 @@ static void test_uapi_invalid(void)
 	igt_assert_eq(pattern_write(a, ~0ULL, 2, 0), -EINVAL);
 	igt_assert_eq(pattern_write(0xdead, 0, 1, 0), -ENOENT);
 
-	gem_close(t.fd, a);
-	gem_close(t.fd, b);
+	imp_gem_close(t.fd, a);
+	imp_gem_close(t.fd, b);
 }
 
 /* ---- subtests: system memory imports (vgem) ---------------------------- */
@@ -834,8 +834,8 @@ static void test_vgem_import(bool p2p)
 	igt_assert_eq_u64(info.maps, 1);
 
 	munmap(ptr, size);
-	gem_close(t.fd, native);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, native);
+	imp_gem_close(t.fd, handle);
 	igt_assert(!import_block(dmabuf, block, sizeof(block)));
 	munmap(vmap, size);
 	close(dmabuf);
@@ -895,7 +895,7 @@ static void test_bar_lazy(void)
 	}
 
 	/* Closing the handle unmaps and detaches, then the buffer goes. */
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
 	ino = inode_of(dmabuf);
 	close(dmabuf);
@@ -920,7 +920,7 @@ static void bar_ranges_test(const struct range *r, unsigned int n,
 	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 1);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1007,7 +1007,7 @@ static void test_bar_max_ranges(void)
 	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_info("%u ranges: %u DMA segments\n", n, info.dma_segments);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 	free(r);
 }
@@ -1043,7 +1043,7 @@ static void test_bar_max_segment(void)
 	host_check_buffer(&r, 1, 1024, 512, 61);
 	host_check_buffer(&r, 1, max_seg - 256, 512, 62);
 	host_check_zero(r.offset + 1536, max_seg - 256 - 1536);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1119,7 +1119,7 @@ static void dma_addresses_test(const struct range *r, unsigned int n,
 	}
 	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
 	igt_assert_f(strstr(line, expect), "exporter says: %s\n", line);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1250,7 +1250,7 @@ static void test_revoke_idle(void)
 		host_check_buffer(&r, 1, 0, PAGE, 61);
 	else
 		host_check_zero(r.offset, r.length);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1363,12 +1363,12 @@ static void test_revoke_during_dma(void)
 	/* After the restore, the old import and a new one read the sentinel. */
 	igt_assert_eq(exp_revoke(a, P2PBUF_EXP_REVOKE_RESTORE), 0);
 	pattern_check(t.fd, ha, 0, size, sentinel);
-	gem_close(t.fd, ha);
+	imp_gem_close(t.fd, ha);
 	ha = bar_import(a);
 	pattern_check(t.fd, ha, 0, size, sentinel);
 
-	gem_close(t.fd, ha);
-	gem_close(t.fd, hb);
+	imp_gem_close(t.fd, ha);
+	imp_gem_close(t.fd, hb);
 	close(a);
 	close(b);
 	munmap((void *)iter, PAGE);
@@ -1421,7 +1421,7 @@ static void test_engine_timeout(void)
 	ret = p2pbuf_sysfs_write(param, saved_timeout);
 	igt_assert_eq(ret, 0);
 	munmap(ptr, PAGE);
-	gem_close(t.fd, obj);
+	imp_gem_close(t.fd, obj);
 }
 
 static int driver_bind(const char *driver, const char *bdf, bool bind)
@@ -1500,7 +1500,7 @@ static void test_unbind_importer(void)
 		} else {
 			bar_use(handle, PAGE, 92);
 		}
-		gem_close(t.fd, handle);
+		imp_gem_close(t.fd, handle);
 		ino = inode_of(dmabuf);
 		close(dmabuf);
 		igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
@@ -1508,7 +1508,7 @@ static void test_unbind_importer(void)
 	native = gem_create(PAGE);
 	igt_assert_eq(pattern_write(native, 0, PAGE, 94), 0);
 	pattern_check(t.fd, native, 0, PAGE, 94);
-	gem_close(t.fd, native);
+	imp_gem_close(t.fd, native);
 }
 
 /* Unbind the exporter under a live, mapped import. */
@@ -1536,7 +1536,7 @@ static void test_unbind_exporter(void)
 	igt_assert_eq(pattern_write(handle, 0, PAGE, 96), -ENODEV);
 	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
 		      -ENODEV);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	ino = inode_of(dmabuf);
 	close(dmabuf);
 	igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
@@ -1551,7 +1551,7 @@ static void test_unbind_exporter(void)
 		pattern_check(t.fd, handle, 0, PAGE, 97);
 		host_check_buffer(&r, 1, 0, PAGE, 97);
 	}
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1634,7 +1634,7 @@ static void test_unbind_exporter_during_dma(void)
 	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	ino = inode_of(dmabuf);
 	close(dmabuf);
 	igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
@@ -1688,7 +1688,7 @@ static void test_zerocopy_demo(void)
 		 " bytes verified by DMA read-back, host check queued\n",
 		 t.imp_bdf, size, EXP_BAR, t.exp_bdf, r.offset, took, addr,
 		 route, size);
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1785,7 +1785,7 @@ static void fresh_export_works(const struct range *r, uint32_t seed)
 	} else {
 		host_check_zero(r->offset, r->length);
 	}
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1831,7 +1831,7 @@ static void test_revoke_reset_and_reuse(void)
 
 	if (!p2pbuf_bed_data_ok()) {
 		host_check_zero(r.offset, r.length);
-		gem_close(t.fd, handle);
+		imp_gem_close(t.fd, handle);
 		close(dmabuf);
 		igt_skip("reset during DMA: %s\n", p2pbuf_bed_data());
 	}
@@ -1857,7 +1857,7 @@ static void test_revoke_reset_and_reuse(void)
 	host_check_buffer(&r, 1, 0, size, sentinel);
 	fresh_export_works(&fresh2, 0x63);
 
-	gem_close(t.fd, handle);
+	imp_gem_close(t.fd, handle);
 	close(dmabuf);
 	munmap((void *)iter, PAGE);
 }

@@ -208,7 +208,7 @@ static void imp_check(int fd, uint32_t handle, uint64_t size, uint32_t seed)
 				  seed), 0);
 }
 
-static void gem_close(int fd, uint32_t handle)
+static void imp_gem_close(int fd, uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
 
@@ -531,10 +531,10 @@ static void test_p2p_stays(void)
 		igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_EXPORT, &x), 0);
 		alias = imp_import(t.fd, x.fd);
 		imp_check(t.fd, alias, size, 21);
-		gem_close(t.fd, alias);
+		imp_gem_close(t.fd, alias);
 		close(x.fd);
 	}
-	gem_close(t.fd, h);
+	imp_gem_close(t.fd, h);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 0);
 	close(m);
 }
@@ -589,7 +589,7 @@ static void test_migrate_no_p2p_importer(void)
 	imp_check(fd2, h2, size, 31);
 	cpu_check(p, size, 31);
 
-	gem_close(fd2, h2);
+	imp_gem_close(fd2, h2);
 	close(fd2);
 	if (p2pbuf_bed_route_none()) {
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, 1);
@@ -601,7 +601,7 @@ static void test_migrate_no_p2p_importer(void)
 			imp_check(t.fd, h, size, 31);
 	}
 	munmap(p, size);
-	gem_close(t.fd, h);
+	imp_gem_close(t.fd, h);
 	close(m);
 }
 
@@ -639,9 +639,9 @@ static void test_migrate_vgem(void)
 	imp_write(t.fd, h2, size, 41);
 	cpu_check(p, size, 41);
 	igt_assert_eq_u32(obj_info(m).placement, P2PBUF_EXP_PLACEMENT_SYSTEM);
-	gem_close(t.fd, h2);
+	imp_gem_close(t.fd, h2);
 
-	gem_close(vfd, h);
+	imp_gem_close(vfd, h);
 	close(vfd);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 2);
 	cpu_check(p, size, 41);
@@ -698,7 +698,7 @@ static void test_migrate_unreachable(void)
 	imp_check(t.fd, h, size, 50);
 	imp_write(t.fd, h, size, 51);
 	cpu_check(p, size, 51);
-	gem_close(t.fd, h);
+	imp_gem_close(t.fd, h);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 2);
 	cpu_check(p, size, 51);
 	munmap(p, size);
@@ -852,7 +852,7 @@ static void test_migrate_during_dma(void)
 	munmap(p, size);
 	igt_assert_eq(p2pbuf_host_check_fill(off, MIB, P2PBUF_EXP_FREE_POISON),
 		      0);
-	gem_close(t.fd, h);
+	imp_gem_close(t.fd, h);
 	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	munmap((void *)count, PAGE);
 	close(m);
@@ -902,10 +902,10 @@ static void test_migrate_unbind(void)
 	imp_check(t.fd, h, size, 80);
 	imp_write(t.fd, h, size, 81);
 	cpu_check(p, size, 81);
-	gem_close(t.fd, h);
+	imp_gem_close(t.fd, h);
 	h2 = imp_import(t.fd, m);
 	imp_check(t.fd, h2, size, 81);
-	gem_close(t.fd, h2);
+	imp_gem_close(t.fd, h2);
 	munmap(p, size);
 	close(m);
 
@@ -961,7 +961,7 @@ static void test_migrate_reset(void)
 	cpu_check(p, size, 90);
 	if (engine_reaches_bar())
 		imp_check(t.fd, h, size, 90);
-	gem_close(t.fd, h);
+	imp_gem_close(t.fd, h);
 	munmap(p, size);
 	close(m);
 }

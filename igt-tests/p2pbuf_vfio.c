@@ -68,7 +68,7 @@ static int imp_ioctl(unsigned long req, void *arg)
 	return drmIoctl(t.fd, req, arg) ? -errno : 0;
 }
 
-static void gem_close(uint32_t handle)
+static void imp_gem_close(uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
 
@@ -180,7 +180,7 @@ static void test_interop(void)
 	igt_assert_eq(p2pbuf_host_check_pattern(one.offset, one.length, seed), 0);
 	igt_assert_eq(p2pbuf_host_check_fill(one.offset + one.length, PAGE, 0),
 		      0);
-	gem_close(handle);
+	imp_gem_close(handle);
 	close(dmabuf);
 
 	/*
@@ -196,7 +196,7 @@ static void test_interop(void)
 	ret = gem_info_map(handle, &info);
 	igt_info("VFIO dma-buf of two ranges: map %s (%d), %u DMA segments\n",
 		 ret ? strerror(-ret) : "ok", ret, ret ? 0 : info.dma_segments);
-	gem_close(handle);
+	imp_gem_close(handle);
 	close(dmabuf);
 
 	vfio_give_back();

@@ -135,6 +135,8 @@ static struct pci_driver p2pbuf_imp_pci_driver = {
 module_pci_driver(p2pbuf_imp_pci_driver);
 
 MODULE_DESCRIPTION("p2pbuf importer: DRM driver importing peer-to-peer dma-bufs for a DMA engine");
+MODULE_AUTHOR("p2pbuf maintainers <maintainers@users.noreply.h-seed-c08c0a3c.example>");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PBUF_VERSION);
 MODULE_IMPORT_NS("DMA_BUF");
 MODULE_IMPORT_NS("P2PBUF");

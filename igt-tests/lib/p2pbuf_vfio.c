@@ -39,7 +39,8 @@ struct p2pbuf_vfio_feature_dma_buf {
 
 static const char pci_devices[] = "/sys/bus/pci/devices";
 
-static void why_set(char *why, size_t size, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+why_set(char *why, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -359,7 +359,8 @@ static void reason_add(struct reason *r, const char *s, size_t n)
 	reason_add_pfx(r, NULL, s, n);
 }
 
-static void reason_addf(struct reason *r, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+reason_addf(struct reason *r, const char *fmt, ...)
 {
 	char buf[MAX_REASON + 1];
 	va_list ap;

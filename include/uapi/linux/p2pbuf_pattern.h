@@ -14,6 +14,8 @@
  * @k: byte index from the start of the patterned range
  *
  * The (k >> 8) term keeps the pattern from repeating every 256 bytes.
+ *
+ * Return: the byte.
  */
 static inline __u8 p2pbuf_pattern_byte(__u32 seed, __u64 k)
 {

@@ -266,6 +266,8 @@ static void __exit probe_exit(void)
 module_init(probe_init);
 module_exit(probe_exit);
 MODULE_DESCRIPTION("p2pbuf test bed probe: P2P route and DMA between the bed's devices");
+MODULE_AUTHOR("p2pbuf maintainers <maintainers@users.noreply.h-seed-c08c0a3c.example>");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PBUF_VERSION);
 MODULE_IMPORT_NS("DMA_BUF");
 MODULE_IMPORT_NS("P2PBUF");
