@@ -28,6 +28,12 @@ DEBUG=0
 case " $KERNELS " in *" debug "*) DEBUG=1 ;; esac
 [ "$DEBUG" = 1 ] && KDIR=$("$TB_DIR/kernel/build.sh")
 rootfs_lock -x
+# A DKMS install (tools/packaging/check-dkms.sh) replaced the bed's modules
+# in the rootfs: take it out and build again.
+if in_rootfs "$ROOT" dpkg-query -W p2pbuf-dkms >/dev/null 2>&1; then
+	"$TOP_DIR/tools/packaging/dkms-rootfs.sh" remove
+	rm -f "$ROOT/usr/src/.p2pbuf-build"
+fi
 
 # What this build is made of: the tree as copied, the arguments, the kernels.
 tree() {

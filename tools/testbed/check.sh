@@ -21,7 +21,9 @@
 #   TOPO=<names>    the topologies; TEST=<subtest globs> (static checks
 #                   are then skipped); P2PBUF_JOBS (default: the number of
 #                   cores) guests at a time; P2PBUF_ACCEL=kvm uses KVM;
-#                   P2PBUF_RESULTS_DIR (default ./results).
+#                   P2PBUF_RESULTS_DIR (default ./results);
+#                   P2PBUF_MODULES=dkms boots the modules DKMS built from
+#                   the Debian package (tools/packaging/) instead.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$TB_DIR/topologies.sh"
@@ -62,9 +64,26 @@ mkdir -p "$RES"
 if [ -z "$TEST" ]; then
 	log "static checks"
 	"$TB_DIR/static-checks.sh" "$RES/static" || exit 1
+	# The kernel world's habits (Documentation/packaging.rst): module
+	# metadata and make help, kernel-doc and the HTML documentation, the
+	# in-tree build in a copy of the proving kernel's tree.
+	for c in conventions/check.sh docs/htmldocs.sh intree/check-intree.sh; do
+		d="$RES/static/$(dirname "$c")"
+		"$TOP_DIR/tools/$c" "$d" >"$d.log" 2>&1 ||
+			printf '%s\tfail\t%s\n' "$(dirname "$c")@run" "tools/$c failed: $(tail -n 1 "$d.log")" >>"$RES/static/summary.tsv"
+		cat "$d/summary.tsv" >>"$RES/static/summary.tsv" 2>/dev/null
+	done
 fi
 # The last build installs the modules the guest loads.
 KERNEL="$kernels" "$TB_DIR/build.sh" || exit 1
+GUEST_CMD=tools/testbed/guest-check.sh
+if [ "${P2PBUF_MODULES:-bed}" = dkms ]; then
+	# The DKMS package's modules instead of the bed's own build.
+	tools/packaging/check-dkms.sh "$RES/dkms" || exit 1
+	mkdir -p "$RES/static"
+	cat "$RES/dkms/summary.tsv" >>"$RES/static/summary.tsv"
+	GUEST_CMD=tools/packaging/guest-dkms.sh
+fi
 
 column() { [ "${1%%:*}" = stock ] && echo "${1#*:}" || echo "${1#*:}@debug"; }
 
@@ -84,7 +103,7 @@ run_one() {
 	t0=$(date +%s)
 	mkdir -p "$RES/$col"
 	KERNEL=${r%%:*} "$TB_DIR/run-guest.sh" -t "${r#*:}" -r "$RES/$col" -T "$GUEST_TIMEOUT" -- \
-		env P2PBUF_TEST="$TEST" bash tools/testbed/guest-check.sh \
+		env P2PBUF_TEST="$TEST" bash "$GUEST_CMD" \
 		>"$RES/$col.host.log" 2>&1
 	rc=$?
 	n=$(wc -l <"$RES/$col/summary.tsv" 2>/dev/null || echo 0)

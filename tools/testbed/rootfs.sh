@@ -90,7 +90,9 @@ tar -xf "$tarball" -C "$TMP/usr/src/linux-scripts" --strip-components=1 \
 	'*/drivers/pci/p2pdma.c' '*/drivers/vfio/pci/vfio_pci_dmabuf.c' \
 	'*/include/linux/dma-buf*.h' '*/include/linux/pci-p2pdma.h' \
 	'*/include/linux/dma-mapping.h' '*/Documentation/driver-api/dma-buf.rst' \
-	'*/drivers/misc/pci_endpoint_test.c' '*/drivers/gpu/drm/vgem/*'
+	'*/drivers/misc/pci_endpoint_test.c' '*/drivers/gpu/drm/vgem/*' \
+	'*/Documentation/sphinx/*' '*/tools/docs/*' '*/tools/lib/python/*' \
+	'*/scripts/kernel-doc'
 rm -f "$tarball"
 
 # Mount points the guest needs on a read-only root.
