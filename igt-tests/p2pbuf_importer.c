@@ -711,9 +711,9 @@ static void test_uapi_invalid(void)
 	igt_assert_eq_u64(info.size, P2PBUF_IMP_MAX_OBJECT_SIZE);
 	gem_close(t.fd, c.handle);
 
-	/* BENCH_MAP: flags, reserved[], iterations, native objects */
+	/* BENCH_MAP: flags, reserved[], iterations (before the handle) */
 	for (i = 0; i < 4; i++) {
-		bm = (struct drm_p2pbuf_imp_bench_map){ .handle = a,
+		bm = (struct drm_p2pbuf_imp_bench_map){ .handle = 0xdead,
 							.iterations = 1 };
 		if (i < 2)
 			bm.reserved[i] = 1;
@@ -724,6 +724,7 @@ static void test_uapi_invalid(void)
 		igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP,
 					&bm), -EINVAL);
 	}
+	/* ... native objects */
 	bm = (struct drm_p2pbuf_imp_bench_map){ .handle = a, .iterations = 1 };
 	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &bm),
 		      -EINVAL);
@@ -1615,6 +1616,40 @@ static void test_engine_timeout_stops_dma(void)
 	gem_close(t.fd, obj);
 }
 
+/*
+ * A stale completion interrupt (late, from an earlier command) arrives
+ * while each command of a write runs (fault injection): no command may
+ * count as done before the device says so, or the next one is started on
+ * a busy engine, which drops it, and bytes go missing.
+ */
+static void test_engine_stale_irq(void)
+{
+	const uint64_t size = 4 * PAGE;
+	const long cmds = 2 * size / 2048;	/* two per 2 KiB piece */
+	char path[PATH_MAX], val[32];
+	long commands;
+	uint32_t obj;
+	uint8_t *ptr;
+
+	snprintf(path, sizeof(path), "%s/%s/inject_irq", igt_debugfs_mount(),
+		 t.imp_debugfs);
+	obj = gem_create(size);
+	ptr = gem_mmap(obj, size);
+	cpu_fill(ptr, size, 87);
+	commands = engine_stat("commands");
+	snprintf(val, sizeof(val), "%ld", cmds);
+	igt_assert_eq(p2pbuf_sysfs_write(path, val), 0);
+
+	igt_assert_eq(pattern_write(obj, 0, size, 88), 0);
+	igt_assert_lt(0, p2pbuf_read_file(path, val, sizeof(val)));
+	igt_assert_f(atoi(val) == 0, "%s injections left\n", val);
+	igt_assert_eq(engine_stat("commands"), commands + cmds);
+	cpu_check(ptr, size, 88);
+	pattern_check(t.fd, obj, 0, size, 88);
+	munmap(ptr, size);
+	gem_close(t.fd, obj);
+}
+
 static int driver_bind(const char *driver, const char *bdf, bool bind)
 {
 	char path[128];
@@ -2123,6 +2158,10 @@ int igt_main()
 	igt_describe("A real engine command outlives a 1 ms timeout: the ioctl returns -ETIMEDOUT only once the device was stopped and is idle; the engine works again after.");
 	igt_subtest("engine-timeout-stops-dma")
 		test_engine_timeout_stops_dma();
+
+	igt_describe("A stale completion interrupt during every command of a write (fault injection): no command counts as done before the device is idle; every byte lands.");
+	igt_subtest("engine-stale-irq")
+		test_engine_stale_irq();
 
 	igt_describe("Unbind the importer with live native and imported objects: uses fail, mappings are given back, rebinding works.");
 	igt_subtest("unbind-importer")

@@ -9,6 +9,8 @@
  * inject_stall  write N: the next N engine commands pretend to hang, and
  *               the engine reports busy from then on; write 0: the hang
  *               ends
+ * inject_irq    write N: the next N engine commands see a stale
+ *               completion interrupt right after they start
  *
  * Both reports are "key value" lines; imports has one block per object,
  * started by "import <inode number of the dma-buf>" and ended by an empty
@@ -143,4 +145,6 @@ void p2pbuf_imp_debugfs_init(struct drm_minor *minor)
 
 	debugfs_create_file_unsafe("inject_stall", 0600, minor->debugfs_root,
 				   &idev->engine, &p2pbuf_imp_stall_fops);
+	debugfs_create_atomic_t("inject_irq", 0600, minor->debugfs_root,
+				&idev->engine.inject_irq);
 }

@@ -90,6 +90,9 @@ struct p2pbuf_imp_job {
  * @active: the job holding the engine, NULL when idle
  * @inject_stall: fault injection (debugfs): that many coming commands
  *	pretend to hang without being started
+ * @inject_irq: fault injection (debugfs): that many coming commands get a
+ *	completion interrupt's wake-up right after they start, as a late
+ *	interrupt of an earlier command would
  * @hung: an injected hang is on: the engine reports busy until debugfs
  *	lifts it; read locklessly
  * @commands: commands completed
@@ -115,6 +118,7 @@ struct p2pbuf_imp_engine {
 	struct p2pbuf_imp_job *active;
 
 	atomic_t inject_stall;
+	atomic_t inject_irq;
 	bool hung;
 	atomic64_t commands;
 	atomic64_t bytes;

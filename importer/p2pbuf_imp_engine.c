@@ -79,6 +79,12 @@ u64 p2pbuf_imp_engine_buffer(void)
 	return EDU_BUFFER;
 }
 
+/* A DMA completion interrupt: wake the waiter, which checks the device. */
+static void p2pbuf_imp_engine_irq_dma(struct p2pbuf_imp_engine *engine)
+{
+	wake_up(&engine->wq);
+}
+
 static irqreturn_t p2pbuf_imp_engine_irq(int irq, void *arg)
 {
 	struct p2pbuf_imp_engine *engine = arg;
@@ -89,7 +95,7 @@ static irqreturn_t p2pbuf_imp_engine_irq(int irq, void *arg)
 		return IRQ_NONE;
 	writel(status, engine->regs + EDU_REG_IRQ_ACK);
 	if (status & EDU_IRQ_DMA)
-		wake_up(&engine->wq);
+		p2pbuf_imp_engine_irq_dma(engine);
 	return IRQ_HANDLED;
 }
 
@@ -277,6 +283,9 @@ int p2pbuf_imp_engine_dma(struct p2pbuf_imp_engine *engine,
 	writeq(dst, engine->regs + EDU_REG_DMA_DST);
 	writeq(len, engine->regs + EDU_REG_DMA_COUNT);
 	writeq(cmd, engine->regs + EDU_REG_DMA_CMD);
+	/* Fault injection: a stale completion interrupt while it runs. */
+	if (atomic_dec_if_positive(&engine->inject_irq) >= 0)
+		p2pbuf_imp_engine_irq_dma(engine);
 
 	/* The condition, not the wake-up, says the command is done. */
 	if (!wait_event_timeout(engine->wq, !p2pbuf_imp_engine_busy(engine),
