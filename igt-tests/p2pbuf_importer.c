@@ -2091,7 +2091,7 @@ int igt_main()
 	igt_subtest("native-copy")
 		test_native_copy();
 
-	igt_describe("Every ioctl refuses unknown flags, non-zero pad, empty, out-of-bounds, overflowing and overlapping ranges, and unknown handles.");
+	igt_describe("Every ioctl refuses unknown flags, non-zero pad (every byte) and reserved fields, empty, out-of-bounds, overflowing and overlapping ranges, and unknown handles; a native object of exactly the maximum size is created.");
 	igt_subtest("uapi-invalid")
 		test_uapi_invalid();
 
