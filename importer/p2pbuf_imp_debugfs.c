@@ -6,7 +6,11 @@
  *               state (mapped, invalidated, ...), and the DMA address
  *               list of the current mapping, as the engine is given it
  * engine        the engine's state and counters
- * inject_stall  write N: the next N engine commands pretend to hang
+ * inject_stall  write N: the next N engine commands pretend to hang, and
+ *               the engine reports busy from then on; write 0: the hang
+ *               ends
+ * inject_irq    write N: the next N engine commands see a stale
+ *               completion interrupt right after they start
  *
  * Both reports are "key value" lines; imports has one block per object,
  * started by "import <inode number of the dma-buf>" and ended by an empty
@@ -86,6 +90,7 @@ static int p2pbuf_imp_engine_show(struct seq_file *m, void *unused)
 
 	seq_printf(m, "p2p %d\n", READ_ONCE(p2pbuf_imp_p2p));
 	seq_printf(m, "busy %d\n", !!READ_ONCE(engine->active));
+	seq_printf(m, "hw-busy %d\n", p2pbuf_imp_engine_hw_busy(engine));
 	seq_printf(m, "stuck %d\n", READ_ONCE(engine->stuck));
 	seq_printf(m, "seqno %llu\n", READ_ONCE(engine->seqno));
 	seq_printf(m, "commands %lld\n", atomic64_read(&engine->commands));
@@ -111,6 +116,25 @@ void p2pbuf_imp_debugfs_register(struct p2pbuf_imp_device *idev)
 			     NULL);
 }
 
+static int p2pbuf_imp_stall_get(void *data, u64 *val)
+{
+	struct p2pbuf_imp_engine *engine = data;
+
+	*val = atomic_read(&engine->inject_stall);
+	return 0;
+}
+
+static int p2pbuf_imp_stall_set(void *data, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	p2pbuf_imp_engine_set_hang(data, val);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(p2pbuf_imp_stall_fops, p2pbuf_imp_stall_get,
+			 p2pbuf_imp_stall_set, "%llu\n");
+
 /**
  * p2pbuf_imp_debugfs_init() - &drm_driver.debugfs_init: writable files
  * @minor: a minor of the device being registered
@@ -119,6 +143,8 @@ void p2pbuf_imp_debugfs_init(struct drm_minor *minor)
 {
 	struct p2pbuf_imp_device *idev = to_p2pbuf_imp(minor->dev);
 
-	debugfs_create_atomic_t("inject_stall", 0600, minor->debugfs_root,
-				&idev->engine.inject_stall);
+	debugfs_create_file_unsafe("inject_stall", 0600, minor->debugfs_root,
+				   &idev->engine, &p2pbuf_imp_stall_fops);
+	debugfs_create_atomic_t("inject_irq", 0600, minor->debugfs_root,
+				&idev->engine.inject_irq);
 }

@@ -31,9 +31,31 @@ MODULE_PARM_DESC(p2p,
 		 "Accept peer-to-peer memory in imports made from now on (default: true; false: a GPU-like importer that only reaches system memory)");
 
 unsigned int p2pbuf_imp_timeout_ms = 2000;
-module_param_named(timeout_ms, p2pbuf_imp_timeout_ms, uint, 0644);
+
+/* Writable at run time: a value outside the documented range is -EINVAL. */
+static int p2pbuf_imp_timeout_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint(val, 0, &ms);
+	if (ret)
+		return ret;
+	if (ms < P2PBUF_IMP_TIMEOUT_MS_MIN || ms > P2PBUF_IMP_TIMEOUT_MS_MAX)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
+	return 0;
+}
+
+static const struct kernel_param_ops p2pbuf_imp_timeout_ops = {
+	.set = p2pbuf_imp_timeout_set,
+	.get = param_get_uint,
+};
+module_param_cb(timeout_ms, &p2pbuf_imp_timeout_ops, &p2pbuf_imp_timeout_ms,
+		0644);
 MODULE_PARM_DESC(timeout_ms,
-		 "Time an engine command may take before the engine counts as hung (default: 2000)");
+		 "Time an engine command may take before the engine counts as hung, 1 to 60000 ms (default: 2000)");
 
 /*
  * The longest DMA segment the engine's walk hands out.  edu itself takes
@@ -66,6 +88,7 @@ static const struct drm_driver p2pbuf_imp_drm_driver = {
 	.fops = &p2pbuf_imp_fops,
 	.debugfs_init = p2pbuf_imp_debugfs_init,
 	.gem_prime_import = p2pbuf_imp_gem_prime_import,
+	.gem_create_object = p2pbuf_imp_gem_create_object,
 	.name = P2PBUF_IMP_NAME,
 	.desc = "p2pbuf importer: DMA engine for peer-to-peer dma-bufs",
 	.major = 1,
@@ -84,6 +107,7 @@ static int p2pbuf_imp_probe(struct pci_dev *pdev,
 		return PTR_ERR(idev);
 	idev->pdev = pdev;
 	INIT_LIST_HEAD(&idev->imports);
+	INIT_LIST_HEAD(&idev->natives);
 	ret = drmm_mutex_init(&idev->drm, &idev->imports_lock);
 	if (ret)
 		return ret;
@@ -117,6 +141,12 @@ static void p2pbuf_imp_remove(struct pci_dev *pdev)
 	drm_dev_unplug(&idev->drm);
 	/* Objects may live on in open files, their mappings may not. */
 	p2pbuf_imp_prime_kill_all(idev);
+	p2pbuf_imp_gem_unmap_all(idev);
+	/*
+	 * devres frees the bounce buffer next: the device must not reach it,
+	 * nor any memory, even with a command that timed out.
+	 */
+	p2pbuf_imp_engine_fini(&idev->engine);
 	/* The engine's registers, interrupt and memory go with devres. */
 }
 

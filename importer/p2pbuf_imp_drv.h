@@ -19,19 +19,21 @@
 #ifndef _P2PBUF_IMP_DRV_H
 #define _P2PBUF_IMP_DRV_H
 
-#include <linux/completion.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
 
 #include <p2pbuf/dynamic_import.h>
 
 struct dma_buf;
 struct dma_fence;
+struct dma_resv;
 struct drm_file;
 struct pci_dev;
 struct sg_table;
@@ -43,6 +45,10 @@ struct sg_table;
  * aborts the machine on a transfer that touches the buffer's last byte.
  */
 #define P2PBUF_IMP_ENGINE_CHUNK	2048
+
+/* Bounds of the timeout_ms module parameter. */
+#define P2PBUF_IMP_TIMEOUT_MS_MIN	1
+#define P2PBUF_IMP_TIMEOUT_MS_MAX	60000
 
 extern bool p2pbuf_imp_p2p;
 extern unsigned int p2pbuf_imp_timeout_ms;
@@ -65,23 +71,30 @@ struct p2pbuf_imp_job {
 /**
  * struct p2pbuf_imp_engine - the DMA engine (QEMU edu)
  * @drm: the DRM device the engine belongs to
+ * @pdev: the PCI device (bus mastering is switched off to stop it)
  * @dev: the PCI device's struct device
  * @regs: BAR0, the engine's registers
  * @lock: the engine's one DMA channel: held by the submitter for a whole
  *	job, from locking the objects to signalling the fence.  Protects
- *	@bounce, @stuck and @seqno.
- * @done: completed by the interrupt handler when a command finished
+ *	@bounce, @stuck, @seqno and the device's bus mastering.
+ * @wq: woken by the interrupt handler when a command finished; the waiter
+ *	reads the device's busy bit to know whether its command did
  * @bounce: driver-owned system memory: the pattern source and the
  *	readback buffer of checks (one engine transfer long)
  * @bounce_dma: @bounce's DMA address
- * @stuck: a command timed out; no new job starts until the hardware reports
- *	idle again
+ * @stuck: a command timed out and the device was stopped (bus mastering
+ *	off); no new job starts until the hardware reports idle again
  * @fence_context: the dma_fence context of the engine's jobs
  * @seqno: sequence number of the last job's fence
  * @active_lock: protects @active
  * @active: the job holding the engine, NULL when idle
  * @inject_stall: fault injection (debugfs): that many coming commands
  *	pretend to hang without being started
+ * @inject_irq: fault injection (debugfs): that many coming commands get a
+ *	completion interrupt's wake-up right after they start, as a late
+ *	interrupt of an earlier command would
+ * @hung: an injected hang is on: the engine reports busy until debugfs
+ *	lifts it; read locklessly
  * @commands: commands completed
  * @bytes: bytes moved by completed commands
  * @timeouts: commands that timed out
@@ -89,11 +102,12 @@ struct p2pbuf_imp_job {
  */
 struct p2pbuf_imp_engine {
 	struct drm_device *drm;
+	struct pci_dev *pdev;
 	struct device *dev;
 	void __iomem *regs;
 
 	struct mutex lock;	/* one job at a time; see above */
-	struct completion done;
+	wait_queue_head_t wq;
 	void *bounce;
 	dma_addr_t bounce_dma;
 	bool stuck;
@@ -104,6 +118,8 @@ struct p2pbuf_imp_engine {
 	struct p2pbuf_imp_job *active;
 
 	atomic_t inject_stall;
+	atomic_t inject_irq;
+	bool hung;
 	atomic64_t commands;
 	atomic64_t bytes;
 	atomic64_t timeouts;
@@ -115,16 +131,31 @@ struct p2pbuf_imp_engine {
  * @drm: the DRM device (render node only)
  * @pdev: the PCI device
  * @engine: its DMA engine
- * @imports_lock: protects @imports; taken before any dma_resv
+ * @imports_lock: protects @imports and @natives; taken before any dma_resv
  * @imports: the live imported objects (&p2pbuf_imp_import.node)
+ * @natives: the live native objects (&p2pbuf_imp_native.node); unbind
+ *	gives back their DMA mappings of the device
  */
 struct p2pbuf_imp_device {
 	struct drm_device drm;
 	struct pci_dev *pdev;
 	struct p2pbuf_imp_engine engine;
 
-	struct mutex imports_lock;	/* protects @imports */
+	struct mutex imports_lock;	/* protects @imports, @natives */
 	struct list_head imports;
+	struct list_head natives;
+};
+
+/**
+ * struct p2pbuf_imp_native - a native GEM object (shmem pages)
+ * @shmem: the shmem object; shmem.sgt is its mapping for the engine, made
+ *	at creation and given back on unbind (under the object's resv)
+ * @node: in &p2pbuf_imp_device.natives, under its imports_lock, from
+ *	GEM_CREATE's success to the object's free; empty otherwise
+ */
+struct p2pbuf_imp_native {
+	struct drm_gem_shmem_object shmem;
+	struct list_head node;
 };
 
 /**
@@ -160,9 +191,17 @@ void p2pbuf_imp_engine_start(struct p2pbuf_imp_engine *engine,
 void p2pbuf_imp_engine_finish(struct p2pbuf_imp_engine *engine,
 			      struct p2pbuf_imp_job *job, int error);
 void p2pbuf_imp_engine_quiesce(struct p2pbuf_imp_engine *engine,
-			       struct drm_gem_object *obj);
+			       struct dma_resv *resv);
+bool p2pbuf_imp_engine_stop(struct p2pbuf_imp_engine *engine);
+void p2pbuf_imp_engine_fini(struct p2pbuf_imp_engine *engine);
+bool p2pbuf_imp_engine_hw_busy(struct p2pbuf_imp_engine *engine);
+void p2pbuf_imp_engine_set_hang(struct p2pbuf_imp_engine *engine,
+				unsigned int commands);
 
 /* p2pbuf_imp_gem.c */
+struct drm_gem_object *p2pbuf_imp_gem_create_object(struct drm_device *drm,
+						    size_t size);
+void p2pbuf_imp_gem_unmap_all(struct p2pbuf_imp_device *idev);
 struct sg_table *p2pbuf_imp_gem_map(struct drm_gem_object *obj);
 void p2pbuf_imp_gem_sync(struct drm_gem_object *obj, struct sg_table *sgt,
 			 bool for_device);

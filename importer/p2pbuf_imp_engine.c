@@ -11,6 +11,17 @@
  * the whole machine on a transfer that touches the last byte of its
  * buffer, so commands move at most half of it (P2PBUF_IMP_ENGINE_CHUNK).
  *
+ * A command that outlives its timeout is stopped before anything else
+ * happens: bus mastering is cleared, so that the device can no longer
+ * reach memory, and the driver waits a bounded time for it to report idle
+ * (p2pbuf_imp_engine_stop()).  Only then does the job end and its fence
+ * signal: a fence's waiter (an invalidation about to unmap, unbind about
+ * to free the bounce buffer) may rely on the device not writing any more.
+ *
+ * Completion is what the hardware says, not the interrupt: a command is
+ * done when its start bit reads 0.  The interrupt only wakes the waiter,
+ * so a late interrupt of an earlier command cannot end the next one.
+ *
  * Jobs and their fences: the submitter holds the engine lock for a whole
  * job, so jobs run one at a time, in the order of their fences' sequence
  * numbers.  The job is published in @active so that an invalidation
@@ -25,6 +36,7 @@
 #include <linux/dma-resv.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/iopoll.h>
 #include <linux/jiffies.h>
 #include <linux/pci.h>
 #include <linux/sched.h>
@@ -49,6 +61,13 @@
 /* The engine's internal buffer, in edu's own DMA address space. */
 #define EDU_BUFFER		0x40000
 
+/*
+ * How long a stopped engine may take to report idle: longer than edu's
+ * longest command (100 ms of the guest's clock, whatever the length).
+ */
+#define P2PBUF_IMP_STOP_TIMEOUT_US	(1000 * USEC_PER_MSEC)
+#define P2PBUF_IMP_STOP_POLL_US		(1 * USEC_PER_MSEC)
+
 /**
  * p2pbuf_imp_engine_buffer() - address of the engine's internal buffer
  *
@@ -60,22 +79,94 @@ u64 p2pbuf_imp_engine_buffer(void)
 	return EDU_BUFFER;
 }
 
+/* A DMA completion interrupt: wake the waiter, which checks the device. */
+static void p2pbuf_imp_engine_irq_dma(struct p2pbuf_imp_engine *engine)
+{
+	wake_up(&engine->wq);
+}
+
 static irqreturn_t p2pbuf_imp_engine_irq(int irq, void *arg)
 {
 	struct p2pbuf_imp_engine *engine = arg;
 	u32 status = readl(engine->regs + EDU_REG_IRQ_STATUS);
 
-	if (!status)
+	/* All ones: the device is gone (surprise removal); not ours. */
+	if (!status || status == ~0U)
 		return IRQ_NONE;
 	writel(status, engine->regs + EDU_REG_IRQ_ACK);
 	if (status & EDU_IRQ_DMA)
-		complete(&engine->done);
+		p2pbuf_imp_engine_irq_dma(engine);
 	return IRQ_HANDLED;
 }
 
+/*
+ * Is a command running?  A removed device reads all ones, which has the
+ * start bit set: it counts as busy, so nothing is taken for finished.
+ * An injected hang (debugfs) counts as busy until it is lifted.
+ */
 static bool p2pbuf_imp_engine_busy(struct p2pbuf_imp_engine *engine)
 {
-	return readq(engine->regs + EDU_REG_DMA_CMD) & EDU_CMD_START;
+	return READ_ONCE(engine->hung) ||
+	       (readq(engine->regs + EDU_REG_DMA_CMD) & EDU_CMD_START);
+}
+
+/* Clears interrupt status left by an earlier command (late or lost). */
+static void p2pbuf_imp_engine_ack_stale(struct p2pbuf_imp_engine *engine)
+{
+	u32 status = readl(engine->regs + EDU_REG_IRQ_STATUS);
+
+	if (status && status != ~0U)
+		writel(status, engine->regs + EDU_REG_IRQ_ACK);
+}
+
+/**
+ * p2pbuf_imp_engine_stop() - make sure the device no longer does DMA
+ * @engine: the engine, with its lock held
+ *
+ * Clears bus mastering, so that a command still running can no longer
+ * reach memory, then waits up to %P2PBUF_IMP_STOP_TIMEOUT_US for the
+ * device to report idle.  Bus mastering stays off: the next job sets it
+ * again once the engine is idle (p2pbuf_imp_engine_ready()).
+ *
+ * Return: true if the device is idle.
+ */
+bool p2pbuf_imp_engine_stop(struct p2pbuf_imp_engine *engine)
+{
+	bool busy;
+	int ret;
+
+	lockdep_assert_held(&engine->lock);
+
+	pci_clear_master(engine->pdev);
+	ret = read_poll_timeout(p2pbuf_imp_engine_busy, busy, !busy,
+				P2PBUF_IMP_STOP_POLL_US,
+				P2PBUF_IMP_STOP_TIMEOUT_US, false, engine);
+	return !ret;
+}
+
+/**
+ * p2pbuf_imp_engine_hw_busy() - the device's own busy bit, for debugfs
+ * @engine: the engine
+ *
+ * Return: true while a command runs (or an injected hang lasts).
+ */
+bool p2pbuf_imp_engine_hw_busy(struct p2pbuf_imp_engine *engine)
+{
+	return p2pbuf_imp_engine_busy(engine);
+}
+
+/**
+ * p2pbuf_imp_engine_set_hang() - start or lift an injected hang (debugfs)
+ * @engine: the engine
+ * @commands: that many coming commands hang (not started; the engine
+ *	reports busy from the first of them on); 0 lifts the hang at once
+ */
+void p2pbuf_imp_engine_set_hang(struct p2pbuf_imp_engine *engine,
+				unsigned int commands)
+{
+	atomic_set(&engine->inject_stall, commands);
+	if (!commands)
+		WRITE_ONCE(engine->hung, false);
 }
 
 /**
@@ -95,11 +186,12 @@ int p2pbuf_imp_engine_init(struct p2pbuf_imp_engine *engine,
 	int ret;
 
 	engine->drm = drm;
+	engine->pdev = pdev;
 	engine->dev = &pdev->dev;
 	ret = drmm_mutex_init(drm, &engine->lock);
 	if (ret)
 		return ret;
-	init_completion(&engine->done);
+	init_waitqueue_head(&engine->wq);
 	spin_lock_init(&engine->active_lock);
 	engine->fence_context = dma_fence_context_alloc(1);
 
@@ -116,8 +208,7 @@ int p2pbuf_imp_engine_init(struct p2pbuf_imp_engine *engine,
 	if (ret < 0)
 		return ret;
 	/* No command is running: a stale status would be spurious. */
-	writel(readl(engine->regs + EDU_REG_IRQ_STATUS),
-	       engine->regs + EDU_REG_IRQ_ACK);
+	p2pbuf_imp_engine_ack_stale(engine);
 	return devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0),
 				p2pbuf_imp_engine_irq, IRQF_SHARED,
 				P2PBUF_IMP_NAME, engine);
@@ -127,8 +218,9 @@ int p2pbuf_imp_engine_init(struct p2pbuf_imp_engine *engine,
  * p2pbuf_imp_engine_ready() - may a job start?
  * @engine: the engine, with its lock held
  *
- * After a timeout the engine is considered hung until the hardware reports
- * idle; then it is usable again.  (A real device would be reset here.)
+ * After a timeout the engine was stopped (bus mastering off) and counts as
+ * hung until the hardware reports idle; then bus mastering is turned on
+ * again and the engine is usable.  (A real device would be reset here.)
  *
  * Return: 0, or -EIO while the engine is still busy with a timed-out
  * command.
@@ -141,6 +233,8 @@ int p2pbuf_imp_engine_ready(struct p2pbuf_imp_engine *engine)
 		return 0;
 	if (p2pbuf_imp_engine_busy(engine))
 		return -EIO;
+	p2pbuf_imp_engine_ack_stale(engine);
+	pci_set_master(engine->pdev);
 	engine->stuck = false;
 	dev_info(engine->dev, "DMA engine idle again after a timeout\n");
 	return 0;
@@ -155,11 +249,14 @@ int p2pbuf_imp_engine_ready(struct p2pbuf_imp_engine *engine)
  * @len: bytes, 1 to %P2PBUF_IMP_ENGINE_CHUNK
  * @to_ram: true to move engine buffer -> memory, false memory -> buffer
  *
- * Waits for the command's completion interrupt, at most
- * p2pbuf_imp_timeout_ms.  The wait is not interruptible: once started,
- * the command runs to its end whatever the caller does.
+ * Waits until the device reports the command finished, at most
+ * p2pbuf_imp_timeout_ms; the completion interrupt wakes the wait.  The
+ * wait is not interruptible: once started, the command runs to its end
+ * whatever the caller does.  A command that times out is stopped
+ * (p2pbuf_imp_engine_stop()) before this returns.
  *
- * Return: 0, or -ETIMEDOUT (the engine is then marked hung).
+ * Return: 0, or -ETIMEDOUT (the engine is then marked hung, and does no
+ * DMA any more unless it failed to stop, which is logged).
  */
 int p2pbuf_imp_engine_dma(struct p2pbuf_imp_engine *engine,
 			  const struct p2pbuf_imp_job *job, u64 src, u64 dst,
@@ -174,25 +271,26 @@ int p2pbuf_imp_engine_dma(struct p2pbuf_imp_engine *engine,
 		return -EINVAL;
 
 	if (atomic_dec_if_positive(&engine->inject_stall) >= 0) {
-		/* Fault injection: a command that never completes. */
-		schedule_timeout_uninterruptible(timeout);
-		engine->stuck = true;
-		atomic64_inc(&engine->timeouts);
+		/* Fault injection: a command that hangs, not started. */
+		WRITE_ONCE(engine->hung, true);
 		dev_notice(engine->dev, "injected DMA engine stall\n");
-		return -ETIMEDOUT;
+		schedule_timeout_uninterruptible(timeout);
+		goto timed_out;
 	}
 
-	reinit_completion(&engine->done);
+	p2pbuf_imp_engine_ack_stale(engine);
 	writeq(src, engine->regs + EDU_REG_DMA_SRC);
 	writeq(dst, engine->regs + EDU_REG_DMA_DST);
 	writeq(len, engine->regs + EDU_REG_DMA_COUNT);
 	writeq(cmd, engine->regs + EDU_REG_DMA_CMD);
+	/* Fault injection: a stale completion interrupt while it runs. */
+	if (atomic_dec_if_positive(&engine->inject_irq) >= 0)
+		p2pbuf_imp_engine_irq_dma(engine);
 
-	if (!wait_for_completion_timeout(&engine->done, timeout)) {
-		if (p2pbuf_imp_engine_busy(engine))
-			goto timed_out;
-		dev_warn_once(engine->dev, "DMA completion interrupt lost\n");
-	}
+	/* The condition, not the wake-up, says the command is done. */
+	if (!wait_event_timeout(engine->wq, !p2pbuf_imp_engine_busy(engine),
+				timeout))
+		goto timed_out;
 	atomic64_inc(&engine->commands);
 	atomic64_add(len, &engine->bytes);
 	return 0;
@@ -202,6 +300,8 @@ timed_out:
 	atomic64_inc(&engine->timeouts);
 	dev_err(engine->dev, "DMA command %#llx -> %#llx (%u bytes) timed out\n",
 		src, dst, len);
+	if (!p2pbuf_imp_engine_stop(engine))
+		dev_err(engine->dev, "DMA engine still busy after a stop; bus mastering stays off\n");
 	return -ETIMEDOUT;
 }
 
@@ -288,37 +388,56 @@ void p2pbuf_imp_engine_finish(struct p2pbuf_imp_engine *engine,
 }
 
 /**
- * p2pbuf_imp_engine_quiesce() - stop the engine's use of an object
+ * p2pbuf_imp_engine_quiesce() - stop the engine's use of a buffer
  * @engine: the engine
- * @obj: the object, with its reservation lock held (by the exporter, in
+ * @resv: the reservation object of the buffer, held (by the exporter, in
  *	an invalidation)
  *
- * Cancels the active job if it uses @obj: it stops before its next
- * command.  Then waits for every engine fence in @obj's reservation
- * object, i.e. until no command that uses @obj is in flight.  The wait is
- * bounded by one command and its timeout.
+ * Cancels the active job if one of its objects shares @resv: it stops
+ * before its next command.  The test is on the reservation object, not on
+ * the GEM object: two imports of one dma-buf (from two files) are two
+ * objects with one @resv, and the wait below waits for the jobs of both.
+ * Then waits for every engine fence in @resv, i.e. until no command that
+ * uses the buffer is in flight.  The wait is bounded by one command, its
+ * timeout and the stop of a timed-out command.
  */
 void p2pbuf_imp_engine_quiesce(struct p2pbuf_imp_engine *engine,
-			       struct drm_gem_object *obj)
+			       struct dma_resv *resv)
 {
 	struct dma_resv_iter cursor;
 	struct p2pbuf_imp_job *job;
 	struct dma_fence *fence;
 
-	dma_resv_assert_held(obj->resv);
+	dma_resv_assert_held(resv);
 
 	spin_lock(&engine->active_lock);
 	job = engine->active;
-	if (job && (job->objs[0] == obj || job->objs[1] == obj) &&
+	if (job && (job->objs[0]->resv == resv || job->objs[1]->resv == resv) &&
 	    !job->cancelled) {
 		WRITE_ONCE(job->cancelled, true);
 		atomic64_inc(&engine->cancels);
 	}
 	spin_unlock(&engine->active_lock);
 
-	dma_resv_for_each_fence(&cursor, obj->resv, DMA_RESV_USAGE_BOOKKEEP,
+	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_BOOKKEEP,
 				fence) {
 		if (fence->context == engine->fence_context)
 			dma_fence_wait(fence, false);
 	}
+}
+
+/**
+ * p2pbuf_imp_engine_fini() - stop the device for good, on unbind
+ * @engine: the engine; no job runs any more (the device is unplugged)
+ *
+ * The device-managed memory (the bounce buffer) is freed after this: the
+ * device must not reach it, even with a command that timed out and never
+ * stopped.  Clears bus mastering and waits a bounded time for idle.
+ */
+void p2pbuf_imp_engine_fini(struct p2pbuf_imp_engine *engine)
+{
+	mutex_lock(&engine->lock);
+	if (!p2pbuf_imp_engine_stop(engine))
+		dev_err(engine->dev, "DMA engine still busy at unbind\n");
+	mutex_unlock(&engine->lock);
 }

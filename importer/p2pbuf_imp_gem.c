@@ -5,14 +5,18 @@
  *
  * Native objects are shmem-backed (drm_gem_shmem) and mapped for the
  * engine when they are created; their pages stay pinned and mapped until
- * the object is freed, so their DMA addresses never change.  Imported
- * objects are mapped on use (p2pbuf_imp_prime.c).
+ * the object is freed or the device is unbound, so their DMA addresses
+ * never change while the engine can use them.  An object may outlive the
+ * device (a handle in an open file, a CPU mapping): unbind gives back its
+ * mapping of the device and keeps the pages.  Imported objects are mapped
+ * on use (p2pbuf_imp_prime.c).
  */
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
 
 #include <drm/drm_device.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
@@ -31,7 +35,7 @@
  * whose fence is in the object's reservation object runs.
  *
  * Return: the table (DMA side), or an ERR_PTR(): for imports the error of
- * the exporter's map.
+ * the exporter's map; -ENODEV for a native object after unbind.
  */
 struct sg_table *p2pbuf_imp_gem_map(struct drm_gem_object *obj)
 {
@@ -43,7 +47,86 @@ struct sg_table *p2pbuf_imp_gem_map(struct drm_gem_object *obj)
 	if (imp)
 		return p2pbuf_dynimp_map(&imp->dynimp);
 	shmem = to_drm_gem_shmem_obj(obj);
-	return shmem->sgt ?: ERR_PTR(-EINVAL);
+	return shmem->sgt ?: ERR_PTR(-ENODEV);
+}
+
+static struct p2pbuf_imp_native *to_p2pbuf_imp_native(struct drm_gem_object *obj)
+{
+	return container_of(to_drm_gem_shmem_obj(obj), struct p2pbuf_imp_native,
+			    shmem);
+}
+
+static void p2pbuf_imp_native_free(struct drm_gem_object *obj)
+{
+	struct p2pbuf_imp_native *native = to_p2pbuf_imp_native(obj);
+	struct p2pbuf_imp_device *idev = to_p2pbuf_imp(obj->dev);
+
+	mutex_lock(&idev->imports_lock);
+	list_del(&native->node);
+	mutex_unlock(&idev->imports_lock);
+	/* Unmaps (unless unbind did), unpins, frees the pages. */
+	drm_gem_shmem_release(&native->shmem);
+	kfree(native);
+}
+
+/* drm_gem_shmem's own functions, but a free that leaves the device's list. */
+static const struct drm_gem_object_funcs p2pbuf_imp_native_funcs = {
+	.free = p2pbuf_imp_native_free,
+	.print_info = drm_gem_shmem_object_print_info,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+/**
+ * p2pbuf_imp_gem_create_object() - &drm_driver.gem_create_object
+ * @drm: the DRM device
+ * @size: the object's size
+ *
+ * Allocates a native object for drm_gem_shmem_create(), which initializes
+ * it (and frees it with kfree() on failure: the shmem object comes first).
+ *
+ * Return: the object, or ERR_PTR(-ENOMEM).
+ */
+struct drm_gem_object *p2pbuf_imp_gem_create_object(struct drm_device *drm,
+						    size_t size)
+{
+	struct p2pbuf_imp_native *native;
+
+	BUILD_BUG_ON(offsetof(struct p2pbuf_imp_native, shmem.base));
+	native = kzalloc_obj(*native);
+	if (!native)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&native->node);
+	native->shmem.base.funcs = &p2pbuf_imp_native_funcs;
+	return &native->shmem.base;
+}
+
+/**
+ * p2pbuf_imp_gem_unmap_all() - give back every native object's mapping
+ * @idev: the device, unplugged (no ioctl runs any more, none creates an
+ *	object)
+ *
+ * Called on unbind: the objects stay (open files hold them, CPU mappings
+ * still work), their DMA mappings of the device do not.  Their pages stay
+ * pinned until they are freed.
+ */
+void p2pbuf_imp_gem_unmap_all(struct p2pbuf_imp_device *idev)
+{
+	struct p2pbuf_imp_native *native;
+
+	mutex_lock(&idev->imports_lock);
+	list_for_each_entry(native, &idev->natives, node) {
+		dma_resv_lock(native->shmem.base.resv, NULL);
+		if (native->shmem.sgt)
+			__drm_gem_shmem_free_sgt_locked(&native->shmem);
+		dma_resv_unlock(native->shmem.base.resv);
+	}
+	mutex_unlock(&idev->imports_lock);
 }
 
 /**
@@ -71,11 +154,12 @@ void p2pbuf_imp_gem_sync(struct drm_gem_object *obj, struct sg_table *sgt,
 int p2pbuf_imp_gem_create_ioctl(struct drm_device *drm, void *data,
 				struct drm_file *file)
 {
+	struct p2pbuf_imp_device *idev = to_p2pbuf_imp(drm);
 	struct drm_p2pbuf_imp_gem_create *args = data;
 	struct drm_gem_shmem_object *shmem;
 	struct sg_table *sgt;
 	size_t size;
-	int ret;
+	int ret, idx;
 
 	if (args->flags || !args->size)
 		return -EINVAL;
@@ -83,20 +167,31 @@ int p2pbuf_imp_gem_create_ioctl(struct drm_device *drm, void *data,
 		return -E2BIG;
 	size = PAGE_ALIGN(args->size);
 
+	/* Every object mapped for the device is on the list unbind walks. */
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
 	shmem = drm_gem_shmem_create(drm, size);
-	if (IS_ERR(shmem))
-		return PTR_ERR(shmem);
-	/* Allocates, pins and maps the pages for the engine, for good. */
+	if (IS_ERR(shmem)) {
+		ret = PTR_ERR(shmem);
+		goto exit;
+	}
+	/* Allocates, pins and maps the pages for the engine, until unbind. */
 	sgt = drm_gem_shmem_get_pages_sgt(shmem);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
-		goto out;
+		goto put;
 	}
+	mutex_lock(&idev->imports_lock);
+	list_add_tail(&to_p2pbuf_imp_native(&shmem->base)->node,
+		      &idev->natives);
+	mutex_unlock(&idev->imports_lock);
 	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);
 	if (!ret)
 		args->size = size;
-out:
+put:
 	drm_gem_object_put(&shmem->base);
+exit:
+	drm_dev_exit(idx);
 	return ret;
 }
 
@@ -151,21 +246,24 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 
 	args->size = obj->size;
 	args->pad = 0;
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret)
+		goto out;
 	imp = to_p2pbuf_imp_import(obj);
 	if (!imp) {
+		/* The resv keeps the mapping from being given back by unbind. */
+		sgt = to_drm_gem_shmem_obj(obj)->sgt;
 		args->kind = P2PBUF_IMP_KIND_NATIVE;
-		args->state = P2PBUF_IMP_STATE_MAPPED;
+		args->state = sgt ? P2PBUF_IMP_STATE_MAPPED :
+				    P2PBUF_IMP_STATE_DEAD;
 		args->info_flags = 0;
 		args->map_errno = 0;
 		args->maps = 1;
 		args->invalidates = 0;
-		args->dma_segments = to_drm_gem_shmem_obj(obj)->sgt->nents;
-		goto out;
+		args->dma_segments = sgt ? sgt->nents : 0;
+		goto unlock;
 	}
 
-	ret = dma_resv_lock_interruptible(obj->resv, NULL);
-	if (ret)
-		goto out;
 	dyn = &imp->dynimp;
 	if (args->flags & P2PBUF_IMP_GEM_INFO_MAP) {
 		sgt = p2pbuf_dynimp_map(dyn);

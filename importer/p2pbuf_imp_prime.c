@@ -67,7 +67,7 @@ static void p2pbuf_imp_import_quiesce(struct p2pbuf_dynimp *dynimp)
 		container_of(dynimp, struct p2pbuf_imp_import, dynimp);
 
 	p2pbuf_imp_engine_quiesce(&to_p2pbuf_imp(imp->base.dev)->engine,
-				  &imp->base);
+				  imp->base.resv);
 }
 
 static const struct p2pbuf_dynimp_ops p2pbuf_imp_dynimp_ops = {

@@ -101,6 +101,29 @@ static int p2pbuf_imp_job_sync(struct drm_gem_object *obj, bool write)
 }
 
 /*
+ * Before the engine is taken: wait for the other users of the objects
+ * without any lock, so that a job stuck behind a foreign fence does not
+ * hold the engine (and unbind) for the dependency timeout.  The wait in
+ * the prepare step remains, for fences added in between.
+ */
+static int p2pbuf_imp_op_wait_deps(struct p2pbuf_imp_op *op)
+{
+	long ret = 1;
+
+	if (op->src)
+		ret = dma_resv_wait_timeout(op->src->resv,
+					    DMA_RESV_USAGE_WRITE, true,
+					    msecs_to_jiffies(P2PBUF_IMP_SYNC_TIMEOUT_MS));
+	if (ret > 0 && op->dst)
+		ret = dma_resv_wait_timeout(op->dst->resv,
+					    DMA_RESV_USAGE_READ, true,
+					    msecs_to_jiffies(P2PBUF_IMP_SYNC_TIMEOUT_MS));
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ETIMEDOUT;
+}
+
+/*
  * Step 2: lock, map, sync, publish.  On success the job is the engine's
  * active job and its fence is in the objects' reservation objects.
  */
@@ -337,6 +360,10 @@ static int p2pbuf_imp_submit(struct p2pbuf_imp_device *idev,
 	/* The hardware is there until unbind has waited for us. */
 	if (!drm_dev_enter(&idev->drm, &idx))
 		return -ENODEV;
+	/* Long waits for other users happen before the engine is taken. */
+	ret = p2pbuf_imp_op_wait_deps(op);
+	if (ret)
+		goto exit;
 	ret = mutex_lock_interruptible(&engine->lock);
 	if (ret)
 		goto exit;
@@ -348,6 +375,11 @@ static int p2pbuf_imp_submit(struct p2pbuf_imp_device *idev,
 		u64 before = op->done;
 		bool cookie;
 
+		/* Unbind is waiting for us: no map, no wait, no new job. */
+		if (drm_dev_is_unplugged(&idev->drm)) {
+			ret = -ENODEV;
+			break;
+		}
 		ret = p2pbuf_imp_job_prepare(engine, op, &job, &src_sgt,
 					     &dst_sgt);
 		if (ret)
@@ -363,7 +395,9 @@ static int p2pbuf_imp_submit(struct p2pbuf_imp_device *idev,
 
 		/* An invalidation stopped the job: map again, go on. */
 		ret = 0;
-		if (op->done == before && ++restarts > P2PBUF_IMP_MAX_RESTARTS)
+		if (op->done != before)
+			restarts = 0;
+		else if (++restarts > P2PBUF_IMP_MAX_RESTARTS)
 			ret = -EBUSY;
 	}
 

@@ -47,7 +47,8 @@ extern "C" {
 /**
  * struct drm_p2pbuf_imp_gem_create - create a native GEM object
  * @size: in: size in bytes, 1 to %P2PBUF_IMP_MAX_OBJECT_SIZE (-EINVAL,
- *	-E2BIG); out: the size rounded up to the page size
+ *	-E2BIG); out: the size rounded up to the page size.  Also -ENOMEM,
+ *	and -ENODEV once the device is unbound.
  * @flags: in: must be 0
  * @handle: out: the object's handle
  *
@@ -157,10 +158,13 @@ struct drm_p2pbuf_imp_gem_info {
  * outside its object or overlapping ranges; the exporter's error when an
  * import cannot be mapped (-ENODEV when revoked), also when it is revoked
  * while the copy runs (the copy stops; some bytes may have been written);
- * -ETIMEDOUT when the engine hung, -EIO while it stays hung; -ENODEV once
- * the device is unbound; -EINTR on a fatal signal.  Waits for the other
- * users of both objects (implicit synchronisation through their
- * reservation objects) first.
+ * -ETIMEDOUT when an engine command timed out (the device is stopped
+ * before the ioctl returns: no byte moves after) or the other users of
+ * the objects took more than 10 s, -EIO while the engine stays busy with
+ * a timed-out command; -ENODEV once the device is unbound; -EINTR on a
+ * signal; -EBUSY when invalidations stopped the work 16 times in a row
+ * before any progress.  Waits for the other users of both objects
+ * (implicit synchronisation through their reservation objects) first.
  */
 struct drm_p2pbuf_imp_copy {
 	__u32 src_handle;
