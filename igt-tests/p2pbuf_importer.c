@@ -708,7 +708,7 @@ static void test_uapi_invalid(void)
 	igt_assert_eq_u64(c.size, P2PBUF_IMP_MAX_OBJECT_SIZE);
 	igt_assert_eq(gem_info(t.fd, c.handle, 0, &info), 0);
 	igt_assert_eq_u64(info.size, P2PBUF_IMP_MAX_OBJECT_SIZE);
-	gem_close(t.fd, c.handle);
+	imp_gem_close(t.fd, c.handle);
 
 	/* BENCH_MAP: flags, reserved[], iterations (before the handle) */
 	for (i = 0; i < 4; i++) {
@@ -1481,7 +1481,7 @@ static void test_revoke_two_fds(void)
 	pattern_check(fd2, h2, 0, 2 * PAGE, 0x71);
 
 	close(fd2);
-	gem_close(t.fd, h1);
+	imp_gem_close(t.fd, h1);
 	close(dmabuf);
 	munmap(loop, PAGE);
 }
@@ -1612,7 +1612,7 @@ static void test_engine_timeout_stops_dma(void)
 	cpu_check(ptr, 2 * PAGE, 86);
 	igt_assert_eq(engine_stat("stuck"), 0);
 	munmap(ptr, 2 * PAGE);
-	gem_close(t.fd, obj);
+	imp_gem_close(t.fd, obj);
 }
 
 /*
@@ -1646,7 +1646,7 @@ static void test_engine_stale_irq(void)
 	cpu_check(ptr, size, 88);
 	pattern_check(t.fd, obj, 0, size, 88);
 	munmap(ptr, size);
-	gem_close(t.fd, obj);
+	imp_gem_close(t.fd, obj);
 }
 
 static int driver_bind(const char *driver, const char *bdf, bool bind)
