@@ -103,7 +103,7 @@ run_one() {
 	t0=$(date +%s)
 	mkdir -p "$RES/$col"
 	KERNEL=${r%%:*} "$TB_DIR/run-guest.sh" -t "${r#*:}" -r "$RES/$col" -T "$GUEST_TIMEOUT" -- \
-		env P2PBUF_TEST="$TEST" bash "$GUEST_CMD" \
+		env P2PBUF_TEST="$TEST" P2PBUF_IGT_MULTIPLE="${P2PBUF_IGT_MULTIPLE:-0}" bash "$GUEST_CMD" \
 		>"$RES/$col.host.log" 2>&1
 	rc=$?
 	n=$(wc -l <"$RES/$col/summary.tsv" 2>/dev/null || echo 0)
