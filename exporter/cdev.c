@@ -209,7 +209,8 @@ static int p2pbuf_exp_ioctl_revoke(struct p2pbuf_exp_dev *dev,
 	else if (args.flags & P2PBUF_EXP_REVOKE_RESTORE)
 		p2pbuf_revoke_clear(&buf->revoke, P2PBUF_EXP_REVOKED_USER);
 	else
-		p2pbuf_revoke_set(&buf->revoke, P2PBUF_EXP_REVOKED_USER);
+		ret = p2pbuf_revoke_set_killable(&buf->revoke,
+						 P2PBUF_EXP_REVOKED_USER);
 	args.state = buf->obj ? READ_ONCE(buf->obj->evicted) :
 				p2pbuf_revoke_state(&buf->revoke);
 	if (!ret && copy_to_user(uarg, &args, sizeof(args)))

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -1394,6 +1395,63 @@ static void test_revoke_waits_for_unmap(void)
 	close(waits_buf);
 }
 
+/*
+ * A user's REVOKE waits for an importer that never unmaps: SIGKILL must end
+ * it.  The dma-buf stays revoked; a restore with the old mapping still held
+ * takes the buffer's own reference back, and the next revoke and the
+ * release (its count check warns) see a consistent mapping count.
+ */
+static void test_revoke_killable(void)
+{
+	int done[2], buf;
+	char c;
+
+	require_route();
+	buf = export_pages(0, 1);
+	ti_attach(0, buf, "manual");
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
+
+	igt_assert_eq(pipe(done), 0);
+	igt_fork(child, 1) {
+		close(done[0]);
+		do_revoke(dev.fd, buf, 0, NULL);
+		igt_assert_eq(write(done[1], "x", 1), 1);
+	}
+	close(done[1]);
+	igt_assert_f(!readable_within(done[0], 1000),
+		     "REVOKE finished while the importer still held its mapping\n");
+	igt_kill_children(SIGKILL);
+	/* An uninterruptible wait outlives SIGKILL: this then times out. */
+	igt_set_timeout(20, "a killed REVOKE to exit");
+	__igt_waitchildren();
+	igt_set_timeout(0, NULL);
+	/* The child is gone: end of file, unless it wrote first. */
+	igt_assert_f(read(done[0], &c, 1) == 0,
+		     "REVOKE finished while the importer still held its mapping\n");
+	close(done[0]);
+
+	/* Still revoked, the old mapping still held, new maps refused. */
+	block_has(buf, " state revoked:user\n");
+	ti_assert(0, "mapped 1 invalidations 1 ");
+	ti_attach(1, buf, "dynamic");
+	igt_assert_eq(p2pbuf_ti_cmd("map 1"), -ENODEV);
+
+	/* Restore with the old mapping held, then map anew. */
+	igt_assert_eq_u32(do_revoke_ok(buf, P2PBUF_EXP_REVOKE_RESTORE), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 1"), 0);
+
+	/* Both mappings are counted: a revoke waits for both, then returns. */
+	igt_assert_eq(p2pbuf_ti_cmd("unmap 0"), 0);
+	igt_assert_eq_u32(do_revoke_ok(buf, 0), P2PBUF_EXP_REVOKED_USER);
+	ti_assert(1, "mapped 0 ");
+	igt_assert_eq_u32(do_revoke_ok(buf, P2PBUF_EXP_REVOKE_RESTORE), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
+
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 1"), 0);
+	close(buf);
+}
+
 static void unbind_op(void)
 {
 	igt_assert_eq(unbind_device(), 0);
@@ -1681,6 +1739,13 @@ int igt_main()
 			     "holds a mapping.");
 		igt_subtest("revoke-waits-for-unmap")
 			test_revoke_waits_for_unmap();
+
+		igt_describe("A REVOKE waiting for an importer that never "
+			     "unmaps ends on SIGKILL; the dma-buf stays revoked "
+			     "and a later restore and revoke still count every "
+			     "mapping.");
+		igt_subtest("revoke-killable")
+			test_revoke_killable();
 
 		igt_describe("Unbinding the exporter does not return while an "
 			     "importer still holds a mapping of its BAR; then "
