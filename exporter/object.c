@@ -123,7 +123,6 @@ const struct dma_buf_ops p2pbuf_exp_obj_dmabuf_ops = {
 	.map_dma_buf = p2pbuf_exp_obj_map,
 	.unmap_dma_buf = p2pbuf_exp_obj_unmap,
 	.mmap = p2pbuf_exp_obj_mmap,
-	.begin_cpu_access = p2pbuf_exp_obj_begin_cpu_access,
 	.release = p2pbuf_exp_release,
 };
 

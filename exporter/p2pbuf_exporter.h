@@ -317,8 +317,6 @@ void p2pbuf_exp_obj_unmap(struct dma_buf_attachment *attach,
 
 /* object_cpu.c */
 int p2pbuf_exp_obj_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
-int p2pbuf_exp_obj_begin_cpu_access(struct dma_buf *dmabuf,
-				    enum dma_data_direction dir);
 void p2pbuf_exp_obj_zap_cpu(struct p2pbuf_exp_buffer *buf);
 
 /* cdev.c */
