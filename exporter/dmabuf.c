@@ -114,7 +114,8 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
  * @dmabuf: the dma-buf; nobody is attached and no mapping is left
  *
  * Gives allocated BAR space back (filled with %P2PBUF_EXP_FREE_POISON while
- * the BAR is still mapped) and drops the buffer's device reference.
+ * the BAR is still mapped; at the end of a reset if one is in progress) and
+ * drops the buffer's device reference.
  */
 void p2pbuf_exp_release(struct dma_buf *dmabuf)
 {
@@ -126,8 +127,8 @@ void p2pbuf_exp_release(struct dma_buf *dmabuf)
 	mutex_lock(&dev->lock);
 	list_del(&buf->node);
 	if (region)
-		p2pbuf_exp_bar_free(&dev->bars[buf->bar], buf->vec[0].paddr,
-				    buf->size, !dev->io_gone);
+		p2pbuf_exp_bar_release(dev, buf->bar, buf->vec[0].paddr,
+				       buf->size);
 	mutex_unlock(&dev->lock);
 
 	if (obj) {

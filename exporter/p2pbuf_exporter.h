@@ -83,8 +83,8 @@ struct p2pbuf_exp_bar {
  * @bars: the BARs, indexed by BAR number; read-only after probe()
  * @walk_lock: serializes walks over all buffers (p2pbuf_exp_revoke_all(),
  *	p2pbuf_exp_restore_all()); protects every buffer's @walk node
- * @lock: protects @buffers, @gone, @io_gone, @in_reset, @resets and
- *	@next_id
+ * @lock: protects @buffers, @gone, @io_gone, @in_reset, @resets,
+ *	@poison_later, @poison_pending and @next_id
  * @buffers: the buffers exported from this device and not yet released
  * @gone: set by remove(): no more exports, every ioctl fails with -ENODEV
  * @io_gone: set by remove() once every object left the BARs: &bar.io
@@ -92,6 +92,9 @@ struct p2pbuf_exp_bar {
  * @in_reset: between reset_prepare() and reset_done(): new buffers are
  *	born revoked for %P2PBUF_EXP_REVOKED_RESET
  * @resets: number of completed resets, for debugfs
+ * @poison_later: BAR space of buffers released during a reset, poisoned
+ *	and freed by reset_done() (bar_alloc.c)
+ * @poison_pending: number of entries of @poison_later, for debugfs
  * @next_id: number of the next buffer, for debugfs
  * @map_legacy: map with the legacy baseline (map_legacy.c), a benchmark
  *	knob in debugfs; written under @lock only while @buffers is empty,
@@ -113,6 +116,8 @@ struct p2pbuf_exp_dev {
 	bool io_gone;
 	bool in_reset;
 	unsigned int resets;
+	struct list_head poison_later;
+	unsigned int poison_pending;
 	u64 next_id;
 	bool map_legacy;
 };
@@ -254,6 +259,9 @@ int p2pbuf_exp_bar_alloc(struct p2pbuf_exp_bar *bar, u64 size, u64 align,
 			 phys_addr_t *paddr);
 void p2pbuf_exp_bar_free(struct p2pbuf_exp_bar *bar, phys_addr_t paddr,
 			 u64 size, bool poison);
+void p2pbuf_exp_bar_release(struct p2pbuf_exp_dev *dev, u32 bar,
+			    phys_addr_t paddr, u64 size);
+void p2pbuf_exp_bar_release_deferred(struct p2pbuf_exp_dev *dev);
 
 /* ranges.c */
 int p2pbuf_exp_ranges_to_vec(struct p2pbuf_exp_range *ranges, u32 nr_ranges,
