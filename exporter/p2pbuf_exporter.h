@@ -22,6 +22,7 @@
 #ifndef _P2PBUF_EXPORTER_H
 #define _P2PBUF_EXPORTER_H
 
+#include <linux/atomic.h>
 #include <linux/dma-direction.h>
 #include <linux/gfp_types.h>
 #include <linux/kref.h>
@@ -95,6 +96,10 @@ struct p2pbuf_exp_bar {
  * @poison_later: BAR space of buffers released during a reset, poisoned
  *	and freed by reset_done() (bar_alloc.c)
  * @poison_pending: number of entries of @poison_later, for debugfs
+ * @live_attachments: attachments of all its buffers, for debugfs (a test
+ *	checks that they and @live_maps return to zero: no leak)
+ * @live_maps: mappings of all its buffers handed to importers and not
+ *	unmapped yet, for debugfs
  * @next_id: number of the next buffer, for debugfs
  * @map_legacy: map with the legacy baseline (map_legacy.c), a benchmark
  *	knob in debugfs; written under @lock only while @buffers is empty,
@@ -118,6 +123,8 @@ struct p2pbuf_exp_dev {
 	unsigned int resets;
 	struct list_head poison_later;
 	unsigned int poison_pending;
+	atomic_t live_attachments;
+	atomic_t live_maps;
 	u64 next_id;
 	bool map_legacy;
 };
