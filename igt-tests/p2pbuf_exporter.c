@@ -1546,6 +1546,54 @@ static void test_revoke_killable(void)
 	close(buf);
 }
 
+/*
+ * A debugfs reader waiting for a buffer's reservation lock must not hold
+ * the device lock: EXPORT (which takes it) keeps working.  The lock is
+ * held by a REVOKE waiting for a fence the test importer never signals
+ * until the end.  The sleeps only give the children time to block; if
+ * one has not, the subtest passes without having tested anything, it
+ * never fails for it.
+ */
+static void test_debugfs_no_device_lock(void)
+{
+	int done[2], buf;
+	bool exported;
+
+	require_route();
+	buf = export_pages(0, 1);
+	ti_attach(0, buf, "dynamic");
+	igt_assert_eq(p2pbuf_ti_cmd("fence 0"), 0);
+
+	igt_assert_eq(pipe(done), 0);
+	igt_fork(child, 3) {
+		close(done[0]);
+		if (child == 0) {
+			/* Waits for the fence with the reservation held. */
+			do_revoke_ok(buf, 0);
+		} else if (child == 1) {
+			usleep(500 * 1000);
+			buffers_report();
+		} else {
+			usleep(1500 * 1000);
+			close(export_pages(1, 1));
+			igt_assert_eq(write(done[1], "x", 1), 1);
+		}
+	}
+	close(done[1]);
+	/* A blocked EXPORT would wait for the fence: signal it either way. */
+	exported = readable_within(done[0], 20000);
+	igt_assert_eq(p2pbuf_ti_cmd("signal 0"), 0);
+	igt_waitchildren_timeout(30, "the revoke, the debugfs read and EXPORT");
+	close(done[0]);
+	igt_assert_f(exported,
+		     "EXPORT waited while a debugfs reader waited for a reservation lock\n");
+
+	block_has(buf, " state revoked:user\n");
+	igt_assert_eq_u32(do_revoke_ok(buf, P2PBUF_EXP_REVOKE_RESTORE), 0);
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
+	close(buf);
+}
+
 static void unbind_op(void)
 {
 	igt_assert_eq(unbind_device(), 0);
@@ -1846,6 +1894,11 @@ int igt_main()
 			     "mapping.");
 		igt_subtest("revoke-killable")
 			test_revoke_killable();
+
+		igt_describe("A debugfs reader waiting for a buffer's "
+			     "reservation lock does not hold up EXPORT.");
+		igt_subtest("debugfs-no-device-lock")
+			test_debugfs_no_device_lock();
 
 		igt_describe("Unbinding the exporter does not return while an "
 			     "importer still holds a mapping of its BAR; then "
