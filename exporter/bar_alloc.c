@@ -13,12 +13,17 @@
  * Space is cleared when allocated and filled with P2PBUF_EXP_FREE_POISON
  * when given back: no object sees another's bytes, and a test can tell
  * from the BAR's contents that nobody wrote to space after it was freed.
+ * A BAR does not decode while the function is reset, so the space of a
+ * buffer released during a reset stays allocated until reset_done()
+ * poisons and frees it (p2pbuf_exp_bar_release()): writes to a BAR that
+ * does not decode are lost, and on real hardware may raise errors.
  */
 #include <linux/genalloc.h>
 #include <linux/io.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 
 #include <uapi/linux/p2pbuf_exporter.h>
 
@@ -133,4 +138,65 @@ void p2pbuf_exp_bar_free(struct p2pbuf_exp_bar *bar, phys_addr_t paddr,
 		memset_io(bar->io + (paddr - bar->start), P2PBUF_EXP_FREE_POISON,
 			  size);
 	gen_pool_free(bar->pool, paddr, size);
+}
+
+/* BAR space whose poisoning waits for the end of a reset. */
+struct p2pbuf_exp_deferred_free {
+	struct list_head node;
+	u32 bar;
+	phys_addr_t paddr;
+	u64 size;
+};
+
+/**
+ * p2pbuf_exp_bar_release() - give back the BAR space of a released buffer
+ * @dev: the device
+ * @bar: the buffer's BAR
+ * @paddr: as returned by p2pbuf_exp_bar_alloc()
+ * @size: as passed to p2pbuf_exp_bar_alloc()
+ *
+ * Poisons and frees the space; during a reset, queues it for
+ * p2pbuf_exp_bar_release_deferred() instead (it stays allocated until
+ * then, so no new object gets it unpoisoned); after remove() unmapped the
+ * BAR, frees it without poisoning.
+ *
+ * Context: @dev->lock held.
+ */
+void p2pbuf_exp_bar_release(struct p2pbuf_exp_dev *dev, u32 bar,
+			    phys_addr_t paddr, u64 size)
+{
+	struct p2pbuf_exp_deferred_free *d;
+
+	lockdep_assert_held(&dev->lock);
+	if (dev->in_reset && !dev->io_gone) {
+		/* A few bytes; a release cannot fail. */
+		d = kmalloc_obj(*d, GFP_KERNEL | __GFP_NOFAIL);
+		d->bar = bar;
+		d->paddr = paddr;
+		d->size = size;
+		list_add_tail(&d->node, &dev->poison_later);
+		dev->poison_pending++;
+		return;
+	}
+	p2pbuf_exp_bar_free(&dev->bars[bar], paddr, size, !dev->io_gone);
+}
+
+/**
+ * p2pbuf_exp_bar_release_deferred() - poison and free the BAR space that
+ *	buffers released during a reset left allocated
+ * @dev: the device, its BARs decoding and mapped
+ *
+ * Context: @dev->lock held.
+ */
+void p2pbuf_exp_bar_release_deferred(struct p2pbuf_exp_dev *dev)
+{
+	struct p2pbuf_exp_deferred_free *d, *tmp;
+
+	lockdep_assert_held(&dev->lock);
+	list_for_each_entry_safe(d, tmp, &dev->poison_later, node) {
+		p2pbuf_exp_bar_free(&dev->bars[d->bar], d->paddr, d->size, true);
+		list_del(&d->node);
+		kfree(d);
+	}
+	dev->poison_pending = 0;
 }

@@ -15,6 +15,7 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -69,9 +70,13 @@ static bool p2pbuf_exp_open_flags_valid(u32 open_flags)
 	return mode == O_RDONLY || mode == O_RDWR;
 }
 
-/* Validate the fields of an export request that need no user memory. */
+/*
+ * Validate the fields of an export request that need no user memory.  The
+ * BAR index is clamped under speculation as well (array_index_nospec()):
+ * it indexes @dev->bars here and in the caller.
+ */
 static int p2pbuf_exp_check_export(struct p2pbuf_exp_dev *dev,
-				   const struct p2pbuf_exp_export *args)
+				   struct p2pbuf_exp_export *args)
 {
 	if (args->flags || args->reserved0 ||
 	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
@@ -80,6 +85,7 @@ static int p2pbuf_exp_check_export(struct p2pbuf_exp_dev *dev,
 		return -EINVAL;
 	if (args->bar >= P2PBUF_EXP_NUM_BARS)
 		return -EINVAL;
+	args->bar = array_index_nospec(args->bar, P2PBUF_EXP_NUM_BARS);
 	if (!dev->bars[args->bar].len)
 		return -ENXIO;
 	if (!args->nr_ranges)
@@ -209,7 +215,8 @@ static int p2pbuf_exp_ioctl_revoke(struct p2pbuf_exp_dev *dev,
 	else if (args.flags & P2PBUF_EXP_REVOKE_RESTORE)
 		p2pbuf_revoke_clear(&buf->revoke, P2PBUF_EXP_REVOKED_USER);
 	else
-		p2pbuf_revoke_set(&buf->revoke, P2PBUF_EXP_REVOKED_USER);
+		ret = p2pbuf_revoke_set_killable(&buf->revoke,
+						 P2PBUF_EXP_REVOKED_USER);
 	args.state = buf->obj ? READ_ONCE(buf->obj->evicted) :
 				p2pbuf_revoke_state(&buf->revoke);
 	if (!ret && copy_to_user(uarg, &args, sizeof(args)))
@@ -218,7 +225,10 @@ static int p2pbuf_exp_ioctl_revoke(struct p2pbuf_exp_dev *dev,
 	return ret;
 }
 
-/* Validate an allocation request; fills in the default alignment. */
+/*
+ * Validate an allocation request; fills in the default alignment and
+ * clamps the BAR index under speculation, as p2pbuf_exp_check_export().
+ */
 static int p2pbuf_exp_check_alloc(struct p2pbuf_exp_dev *dev,
 				  struct p2pbuf_exp_alloc *args)
 {
@@ -231,6 +241,7 @@ static int p2pbuf_exp_check_alloc(struct p2pbuf_exp_dev *dev,
 		return -EINVAL;
 	if (args->bar >= P2PBUF_EXP_NUM_BARS)
 		return -EINVAL;
+	args->bar = array_index_nospec(args->bar, P2PBUF_EXP_NUM_BARS);
 	bar_len = dev->bars[args->bar].len;
 	if (!bar_len)
 		return -ENXIO;

@@ -13,10 +13,12 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
 #include <linux/dma-resv.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/genalloc.h>
 #include <linux/log2.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include <uapi/linux/p2pbuf_exporter.h>
 
@@ -133,25 +135,51 @@ static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
 			   p2pbuf_attach_verdict_name(buf->last_reject));
 }
 
+/*
+ * The buffers are pinned by file references taken under @dev->lock, and
+ * shown with only their reservation lock held: a reservation lock can be
+ * held for long (a move copies the whole object, a revoke waits for
+ * fences), and waiting for it with @dev->lock held would stall every
+ * ioctl and release of the device.  Buffers whose file is already going
+ * away are not shown.
+ */
 static int buffers_show(struct seq_file *m, void *unused)
 {
 	struct p2pbuf_exp_dev *dev = m->private;
-	struct p2pbuf_exp_buffer *buf;
+	struct p2pbuf_exp_buffer *buf, **bufs;
+	unsigned int n = 0, i, nr = 0;
 	int ret = 0;
 
 	mutex_lock(&dev->lock);
-	seq_printf(m, "device %s resets %u%s%s\n", pci_name(dev->pdev),
-		   dev->resets, dev->gone ? " gone" : "",
-		   dev->in_reset ? " in-reset" : "");
-	list_for_each_entry(buf, &dev->buffers, node) {
-		/* The buffer cannot be released: that needs dev->lock. */
-		ret = dma_resv_lock_interruptible(buf->dmabuf->resv, NULL);
-		if (ret)
-			break;
-		show_buffer(m, dev, buf);
-		dma_resv_unlock(buf->dmabuf->resv);
+	seq_printf(m, "device %s resets %u poison-pending %u attachments %d mappings %d%s%s\n",
+		   pci_name(dev->pdev), dev->resets, dev->poison_pending,
+		   atomic_read(&dev->live_attachments),
+		   atomic_read(&dev->live_maps),
+		   dev->gone ? " gone" : "", dev->in_reset ? " in-reset" : "");
+	list_for_each_entry(buf, &dev->buffers, node)
+		n++;
+	bufs = kvmalloc_array(n, sizeof(*bufs), GFP_KERNEL);
+	if (!bufs) {
+		mutex_unlock(&dev->lock);
+		return -ENOMEM;
 	}
+	list_for_each_entry(buf, &dev->buffers, node)
+		if (get_file_active(&buf->dmabuf->file))
+			bufs[nr++] = buf;
 	mutex_unlock(&dev->lock);
+
+	for (i = 0; i < nr; i++) {
+		buf = bufs[i];
+		if (!ret)
+			ret = dma_resv_lock_interruptible(buf->dmabuf->resv,
+							  NULL);
+		if (!ret) {
+			show_buffer(m, dev, buf);
+			dma_resv_unlock(buf->dmabuf->resv);
+		}
+		fput(buf->dmabuf->file);
+	}
+	kvfree(bufs);
 	return ret;
 }
 DEFINE_SHOW_ATTRIBUTE(buffers);

@@ -55,12 +55,16 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 	ea->decision = decision;
 	ea->path = P2PBUF_PATH_NONE;
 	attach->priv = ea;
+	atomic_inc(&buf->dev->live_attachments);
 	return 0;
 }
 
 static void p2pbuf_exp_detach(struct dma_buf *dmabuf,
 			      struct dma_buf_attachment *attach)
 {
+	struct p2pbuf_exp_buffer *buf = dmabuf->priv;
+
+	atomic_dec(&buf->dev->live_attachments);
 	kfree(attach->priv);
 }
 
@@ -90,6 +94,7 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 	ea->map_err = 0;
 	ea->mapped++;
 	ea->maps++;
+	atomic_inc(&buf->dev->live_maps);
 	ea->path = p2pbuf_path_of_sgt(buf->provider, attach->dev, &buf->vec[0],
 				      sgt);
 	return sgt;
@@ -105,6 +110,7 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 
 	p2pbuf_exp_unmap_buffer(attach, buf, sgt, dir);
 	ea->mapped--;
+	atomic_dec(&buf->dev->live_maps);
 	p2pbuf_revoke_map_put(&buf->revoke);
 }
 
@@ -114,7 +120,8 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
  * @dmabuf: the dma-buf; nobody is attached and no mapping is left
  *
  * Gives allocated BAR space back (filled with %P2PBUF_EXP_FREE_POISON while
- * the BAR is still mapped) and drops the buffer's device reference.
+ * the BAR is still mapped; at the end of a reset if one is in progress) and
+ * drops the buffer's device reference.
  */
 void p2pbuf_exp_release(struct dma_buf *dmabuf)
 {
@@ -126,8 +133,8 @@ void p2pbuf_exp_release(struct dma_buf *dmabuf)
 	mutex_lock(&dev->lock);
 	list_del(&buf->node);
 	if (region)
-		p2pbuf_exp_bar_free(&dev->bars[buf->bar], buf->vec[0].paddr,
-				    buf->size, !dev->io_gone);
+		p2pbuf_exp_bar_release(dev, buf->bar, buf->vec[0].paddr,
+				       buf->size);
 	mutex_unlock(&dev->lock);
 
 	if (obj) {

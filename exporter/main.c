@@ -103,6 +103,7 @@ static int p2pbuf_exp_probe(struct pci_dev *pdev,
 	mutex_init(&dev->walk_lock);
 	mutex_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->buffers);
+	INIT_LIST_HEAD(&dev->poison_later);
 
 	/* Device-managed: undone after remove() or a failed probe. */
 	ret = pcim_enable_device(pdev);
@@ -148,6 +149,7 @@ static void p2pbuf_exp_remove(struct pci_dev *pdev)
 	p2pbuf_exp_revoke_all(dev, P2PBUF_EXP_REVOKED_GONE);
 	/* No object is in a BAR now; objects released later don't touch it. */
 	mutex_lock(&dev->lock);
+	p2pbuf_exp_bar_release_deferred(dev);
 	dev->io_gone = true;
 	mutex_unlock(&dev->lock);
 	p2pbuf_exp_debugfs_remove(dev);
@@ -170,6 +172,8 @@ static void p2pbuf_exp_reset_done(struct pci_dev *pdev)
 	struct p2pbuf_exp_dev *dev = pci_get_drvdata(pdev);
 
 	mutex_lock(&dev->lock);
+	/* The BARs decode again: poison what was released meanwhile. */
+	p2pbuf_exp_bar_release_deferred(dev);
 	dev->in_reset = false;
 	dev->resets++;
 	mutex_unlock(&dev->lock);

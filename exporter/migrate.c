@@ -59,23 +59,36 @@ void p2pbuf_exp_pages_put(struct p2pbuf_exp_pages *pages)
 	kref_put(&pages->kref, p2pbuf_exp_pages_free);
 }
 
+/*
+ * @nr is the bound of @pages (__counted_by): it holds the final count from
+ * the start (kvzalloc_flex() sets it where the compiler can, and we set it
+ * where it cannot), and the fill uses its own index.  Counting up in @nr
+ * while filling would index one past the bound at every step, which
+ * UBSAN_BOUNDS reports on a compiler that honours __counted_by.
+ */
 static struct p2pbuf_exp_pages *p2pbuf_exp_pages_alloc(unsigned long nr,
 						       gfp_t gfp)
 {
 	struct p2pbuf_exp_pages *pages;
+	unsigned long i;
 
-	pages = kvzalloc(struct_size(pages, pages, nr), gfp);
+	pages = kvzalloc_flex(*pages, pages, nr, gfp);
 	if (!pages)
 		return NULL;
+	pages->nr = nr;
 	kref_init(&pages->kref);
-	for (pages->nr = 0; pages->nr < nr; pages->nr++) {
-		pages->pages[pages->nr] = alloc_page(gfp);
-		if (!pages->pages[pages->nr]) {
-			p2pbuf_exp_pages_put(pages);
-			return NULL;
-		}
+	for (i = 0; i < nr; i++) {
+		pages->pages[i] = alloc_page(gfp);
+		if (!pages->pages[i])
+			goto err_free;
 	}
 	return pages;
+
+err_free:
+	while (i--)
+		__free_page(pages->pages[i]);
+	kvfree(pages);
+	return NULL;
 }
 
 /*

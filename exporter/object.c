@@ -57,6 +57,7 @@ static int p2pbuf_exp_obj_attach(struct dma_buf *dmabuf,
 		obj->sys_users++;
 	}
 	obj->attachments++;
+	atomic_inc(&buf->dev->live_attachments);
 	attach->priv = ea;
 out_unlock:
 	dma_resv_unlock(dmabuf->resv);
@@ -79,6 +80,7 @@ static void p2pbuf_exp_obj_detach(struct dma_buf *dmabuf,
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	obj->attachments--;
+	atomic_dec(&buf->dev->live_attachments);
 	if (ea->outcome == P2PBUF_OUTCOME_SYSTEM) {
 		obj->sys_users--;
 		p2pbuf_exp_obj_try_bar(buf);
@@ -123,7 +125,6 @@ const struct dma_buf_ops p2pbuf_exp_obj_dmabuf_ops = {
 	.map_dma_buf = p2pbuf_exp_obj_map,
 	.unmap_dma_buf = p2pbuf_exp_obj_unmap,
 	.mmap = p2pbuf_exp_obj_mmap,
-	.begin_cpu_access = p2pbuf_exp_obj_begin_cpu_access,
 	.release = p2pbuf_exp_release,
 };
 

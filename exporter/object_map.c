@@ -111,6 +111,7 @@ struct sg_table *p2pbuf_exp_obj_map(struct dma_buf_attachment *attach,
 	ea->map_err = 0;
 	ea->mapped++;
 	ea->maps++;
+	atomic_inc(&buf->dev->live_maps);
 	return sgt;
 }
 
@@ -137,6 +138,7 @@ void p2pbuf_exp_obj_unmap(struct dma_buf_attachment *attach,
 	dma_resv_assert_held(attach->dmabuf->resv);
 
 	ea->mapped--;
+	atomic_dec(&buf->dev->live_maps);
 	list_for_each_entry(sm, &obj->sys_maps, node) {
 		if (&sm->sgt != sgt)
 			continue;

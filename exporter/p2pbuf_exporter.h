@@ -22,6 +22,7 @@
 #ifndef _P2PBUF_EXPORTER_H
 #define _P2PBUF_EXPORTER_H
 
+#include <linux/atomic.h>
 #include <linux/dma-direction.h>
 #include <linux/gfp_types.h>
 #include <linux/kref.h>
@@ -83,8 +84,8 @@ struct p2pbuf_exp_bar {
  * @bars: the BARs, indexed by BAR number; read-only after probe()
  * @walk_lock: serializes walks over all buffers (p2pbuf_exp_revoke_all(),
  *	p2pbuf_exp_restore_all()); protects every buffer's @walk node
- * @lock: protects @buffers, @gone, @io_gone, @in_reset, @resets and
- *	@next_id
+ * @lock: protects @buffers, @gone, @io_gone, @in_reset, @resets,
+ *	@poison_later, @poison_pending and @next_id
  * @buffers: the buffers exported from this device and not yet released
  * @gone: set by remove(): no more exports, every ioctl fails with -ENODEV
  * @io_gone: set by remove() once every object left the BARs: &bar.io
@@ -92,6 +93,13 @@ struct p2pbuf_exp_bar {
  * @in_reset: between reset_prepare() and reset_done(): new buffers are
  *	born revoked for %P2PBUF_EXP_REVOKED_RESET
  * @resets: number of completed resets, for debugfs
+ * @poison_later: BAR space of buffers released during a reset, poisoned
+ *	and freed by reset_done() (bar_alloc.c)
+ * @poison_pending: number of entries of @poison_later, for debugfs
+ * @live_attachments: attachments of all its buffers, for debugfs (a test
+ *	checks that they and @live_maps return to zero: no leak)
+ * @live_maps: mappings of all its buffers handed to importers and not
+ *	unmapped yet, for debugfs
  * @next_id: number of the next buffer, for debugfs
  * @map_legacy: map with the legacy baseline (map_legacy.c), a benchmark
  *	knob in debugfs; written under @lock only while @buffers is empty,
@@ -113,6 +121,10 @@ struct p2pbuf_exp_dev {
 	bool io_gone;
 	bool in_reset;
 	unsigned int resets;
+	struct list_head poison_later;
+	unsigned int poison_pending;
+	atomic_t live_attachments;
+	atomic_t live_maps;
 	u64 next_id;
 	bool map_legacy;
 };
@@ -254,6 +266,9 @@ int p2pbuf_exp_bar_alloc(struct p2pbuf_exp_bar *bar, u64 size, u64 align,
 			 phys_addr_t *paddr);
 void p2pbuf_exp_bar_free(struct p2pbuf_exp_bar *bar, phys_addr_t paddr,
 			 u64 size, bool poison);
+void p2pbuf_exp_bar_release(struct p2pbuf_exp_dev *dev, u32 bar,
+			    phys_addr_t paddr, u64 size);
+void p2pbuf_exp_bar_release_deferred(struct p2pbuf_exp_dev *dev);
 
 /* ranges.c */
 int p2pbuf_exp_ranges_to_vec(struct p2pbuf_exp_range *ranges, u32 nr_ranges,
@@ -317,8 +332,6 @@ void p2pbuf_exp_obj_unmap(struct dma_buf_attachment *attach,
 
 /* object_cpu.c */
 int p2pbuf_exp_obj_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
-int p2pbuf_exp_obj_begin_cpu_access(struct dma_buf *dmabuf,
-				    enum dma_data_direction dir);
 void p2pbuf_exp_obj_zap_cpu(struct p2pbuf_exp_buffer *buf);
 
 /* cdev.c */

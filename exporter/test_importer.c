@@ -23,6 +23,13 @@
  *   map SLOT                       map the attachment
  *   unmap SLOT                     unmap it
  *   detach SLOT                    unmap if mapped, detach, drop the dma-buf
+ *                                  (signals the slot's fence first)
+ *   fence SLOT                     add an unsignaled write fence of this
+ *                                  module to the dma-buf's reservation, as
+ *                                  a job the importer never finishes would
+ *   signal SLOT                    signal the slot's fence (never takes the
+ *                                  reservation lock: whoever waits for the
+ *                                  fence may hold it)
  *
  * /sys/kernel/debug/p2pbuf_test_importer/status lists the slots in use:
  *
@@ -35,11 +42,13 @@
  */
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -71,6 +80,8 @@ static const char *const ti_mode_names[] = {
  *	lock, like @invalidations and @map_err
  * @invalidations: number of invalidate_mappings calls
  * @map_err: error of the latest map, 0 if it succeeded
+ * @fence: the fence "fence" added and "signal" has not signaled yet, or
+ *	NULL; under ti_lock
  *
  * @dmabuf, @attach, @dev and @mode are under ti_lock.
  */
@@ -83,6 +94,7 @@ struct ti_slot {
 	struct sg_table *sgt;
 	unsigned long invalidations;
 	int map_err;
+	struct dma_fence *fence;
 };
 
 /* Serializes commands; taken before any reservation lock. */
@@ -221,10 +233,64 @@ static int ti_unmap(struct ti_slot *slot)
 	return ret;
 }
 
+static const char *ti_fence_name(struct dma_fence *fence)
+{
+	return KBUILD_MODNAME;
+}
+
+static const struct dma_fence_ops ti_fence_ops = {
+	.get_driver_name = ti_fence_name,
+	.get_timeline_name = ti_fence_name,
+};
+
+static DEFINE_SPINLOCK(ti_fence_lock);
+
+static int ti_fence(struct ti_slot *slot)
+{
+	struct dma_resv *resv;
+	struct dma_fence *f;
+	int ret;
+
+	if (!slot->dmabuf)
+		return -ENOENT;
+	if (slot->fence)
+		return -EBUSY;
+	f = kzalloc_obj(*f);
+	if (!f)
+		return -ENOMEM;
+	dma_fence_init(f, &ti_fence_ops, &ti_fence_lock,
+		       dma_fence_context_alloc(1), 1);
+	resv = slot->dmabuf->resv;
+	dma_resv_lock(resv, NULL);
+	ret = dma_resv_reserve_fences(resv, 1);
+	if (!ret)
+		dma_resv_add_fence(resv, f, DMA_RESV_USAGE_WRITE);
+	dma_resv_unlock(resv);
+	if (ret) {
+		dma_fence_put(f);
+		return ret;
+	}
+	slot->fence = f;
+	return 0;
+}
+
+static int ti_signal(struct ti_slot *slot)
+{
+	if (!slot->fence)
+		return -ENOENT;
+	dma_fence_signal(slot->fence);
+	dma_fence_put(slot->fence);
+	slot->fence = NULL;
+	return 0;
+}
+
 static int ti_detach(struct ti_slot *slot)
 {
 	if (!slot->dmabuf)
 		return -ENOENT;
+	/* Before the reservation lock: a waiter for the fence may hold it. */
+	if (slot->fence)
+		ti_signal(slot);
 	dma_resv_lock(slot->dmabuf->resv, NULL);
 	if (slot->sgt)
 		ti_unmap_locked(slot);
@@ -257,6 +323,10 @@ static int ti_command(char *cmd)
 		return ti_unmap(&ti_slots[n]);
 	if (!strcmp(verb, "detach"))
 		return ti_detach(&ti_slots[n]);
+	if (!strcmp(verb, "fence"))
+		return ti_fence(&ti_slots[n]);
+	if (!strcmp(verb, "signal"))
+		return ti_signal(&ti_slots[n]);
 	return -EINVAL;
 }
 

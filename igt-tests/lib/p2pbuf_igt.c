@@ -291,3 +291,18 @@ int p2pbuf_importer_open(void)
 	igt_require_f(fd >= 0, "no edu device bound to p2pbuf_importer\n");
 	return fd;
 }
+
+int p2pbuf_exporter_setup(char *bdf, size_t size)
+{
+	bool bed = p2pbuf_bed_expect();
+	int ret = igt_kmod_load("p2pbuf_exporter", NULL);
+
+	igt_assert_f(!ret || !bed, "loading p2pbuf_exporter: %s\n",
+		     strerror(-ret));
+	if (ret)
+		return ret;
+	ret = p2pbuf_exporter_find(bdf, size);
+	igt_assert_f(!ret || !bed,
+		     "no device bound to p2pbuf_exporter (no /dev/p2pbuf-exp-*)\n");
+	return ret;
+}

@@ -82,6 +82,15 @@ int p2pbuf_host_check_fill(uint64_t offset, uint64_t len, uint8_t byte);
 int p2pbuf_importer_open(void);
 
 /*
+ * Load p2pbuf_exporter and find the device it serves (its PCI address into
+ * @bdf).  Returns 0, or a negative errno when the module does not load or
+ * serves no device: outside the bed the caller then runs without an
+ * exporter.  In the bed ($P2PBUF_EXPECT set) both are failures, asserted
+ * here: the bed always has the exporter device.  For igt_fixture.
+ */
+int p2pbuf_exporter_setup(char *bdf, size_t size);
+
+/*
  * The exporter's test importer (p2pbuf_test_importer, loaded by the
  * caller): one command to its debugfs control file ("attach SLOT FD
  * PCI-NAME MODE", "map SLOT", ...; exporter/test_importer.c).  Returns 0 or

@@ -15,10 +15,11 @@ struct dma_buf;
 /**
  * struct p2pbuf_revoke - revoke state of one exported dma-buf
  * @dmabuf: the dma-buf whose importers are revoked
- * @lock: serializes transitions: p2pbuf_revoke_set() and
+ * @lock: serializes transitions: p2pbuf_revoke_set*() and
  *	p2pbuf_revoke_clear() hold it for their whole sequence, so that a
- *	revoke has finished (no mapping left) whenever @reasons is non-zero
- *	and @lock is free.  Taken before @dmabuf's reservation lock.
+ *	revoke has finished (no mapping left) whenever @reasons is non-zero,
+ *	@draining is false and @lock is free.  Taken before @dmabuf's
+ *	reservation lock.
  * @reasons: why the dma-buf is revoked, a caller-defined bit per reason;
  *	0 when importers may map it.  Written with @lock and the
  *	reservation lock held; read with either held, or with READ_ONCE()
@@ -28,6 +29,9 @@ struct dma_buf;
  *	lock).  A revoke drops the object's reference and waits for the
  *	count to reach zero, then re-arms it.
  * @unmapped: completed when @mappings reaches zero during a revoke
+ * @draining: the object's reference in @mappings is dropped and the wait
+ *	for the importers' is not finished (a killed
+ *	p2pbuf_revoke_set_killable() leaves it set).  Under @lock.
  *
  * The sequence follows drivers/vfio/pci/vfio_pci_dmabuf.c: under the
  * reservation lock mark the buffer revoked (maps now fail), call
@@ -41,6 +45,7 @@ struct p2pbuf_revoke {
 	unsigned int reasons;
 	struct kref mappings;
 	struct completion unmapped;
+	bool draining;
 };
 
 void p2pbuf_revoke_init(struct p2pbuf_revoke *rv, struct dma_buf *dmabuf,
@@ -49,6 +54,7 @@ void p2pbuf_revoke_fini(struct p2pbuf_revoke *rv);
 int p2pbuf_revoke_map_get(struct p2pbuf_revoke *rv);
 void p2pbuf_revoke_map_put(struct p2pbuf_revoke *rv);
 void p2pbuf_revoke_set(struct p2pbuf_revoke *rv, unsigned int reason);
+int p2pbuf_revoke_set_killable(struct p2pbuf_revoke *rv, unsigned int reason);
 void p2pbuf_revoke_clear(struct p2pbuf_revoke *rv, unsigned int reason);
 
 /**

@@ -33,7 +33,6 @@ set -uo pipefail
 DEBUG_TOPOS=${DEBUG_TOPOS:-"switch rootports-iommu rootports-direct rootports-noallow"}
 TEST=${TEST:-}
 RES=${P2PBUF_RESULTS_DIR:-$TOP_DIR/results}
-GUEST_TIMEOUT=${P2PBUF_GUEST_TIMEOUT:-1800}
 JOBS=${P2PBUF_JOBS:-$(nproc)}
 start=$(date +%s)
 
@@ -102,7 +101,11 @@ run_one() {
 	col=$(column "$r")
 	t0=$(date +%s)
 	mkdir -p "$RES/$col"
-	KERNEL=${r%%:*} "$TB_DIR/run-guest.sh" -t "${r#*:}" -r "$RES/$col" -T "$GUEST_TIMEOUT" -- \
+	# A guest that outlives this is killed (P2PBUF_GUEST_TIMEOUT seconds).
+	local timeout=1200
+	[ "${r%%:*}" = debug ] && timeout=3600
+	KERNEL=${r%%:*} "$TB_DIR/run-guest.sh" -t "${r#*:}" -r "$RES/$col" \
+		-T "${P2PBUF_GUEST_TIMEOUT:-$timeout}" -- \
 		env P2PBUF_TEST="$TEST" P2PBUF_IGT_MULTIPLE="${P2PBUF_IGT_MULTIPLE:-0}" bash "$GUEST_CMD" \
 		>"$RES/$col.host.log" 2>&1
 	rc=$?

@@ -112,7 +112,7 @@ boot() {
 		$iommu \
 		-nographic -no-reboot -monitor none -serial "file:$RES/console.log" \
 		-kernel "$KIMAGE" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 rdinit=/init $KARGS $TOPO_CMDLINE" \
+		-append "console=ttyS0 panic=-1 rdinit=/init $KARGS $TOPO_CMDLINE ${P2PBUF_KERNEL_ARGS:-}" \
 		-fsdev "local,id=rootfs,path=$ROOT,security_model=none,readonly=on" \
 		-device virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs \
 		-fsdev "local,id=results,path=$RES,security_model=none" \
