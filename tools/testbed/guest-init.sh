@@ -17,7 +17,12 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/tmp
 mount -t tmpfs tmpfs /root
 mount -t debugfs debugfs /sys/kernel/debug
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /mnt/results
+# The 9p message size as for the root (initramfs-init: p2pbuf.msize=).
+msize=512000
+for a in $(cat /proc/cmdline); do
+	case "$a" in p2pbuf.msize=*) msize=${a#*=} ;; esac
+done
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=$msize results /mnt/results
 
 export P2PBUF_RESULTS=/mnt/results
 touch $P2PBUF_RESULTS/started
