@@ -18,7 +18,8 @@
  * pci_p2pdma_map_type(); upstream/linux-7.3/ fixes both.  Built against a
  * kernel without that series (the probe in ../Kbuild), map_compat_7_3.c
  * takes over: every p2pbuf_exp_compat_*() call below is compiled out on a
- * fixed kernel, and goes away with that file.
+ * fixed kernel (a constant false condition, so both paths are always
+ * compiled and type-checked), and goes away with that file.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
@@ -28,8 +29,12 @@
 
 #include "p2pbuf_exporter.h"
 
-/* True when built for a kernel without upstream/linux-7.3/ (../Kbuild). */
-#define p2pbuf_exp_compat_7_3()	IS_ENABLED(P2PBUF_COMPAT_7_3)
+/* Built for a kernel without upstream/linux-7.3/ (the probe in ../Kbuild). */
+#ifdef P2PBUF_COMPAT_7_3
+#define p2pbuf_exp_compat_7_3()	true
+#else
+#define p2pbuf_exp_compat_7_3()	false
+#endif
 
 /**
  * p2pbuf_exp_map_buffer() - map a buffer for an attachment

@@ -276,7 +276,7 @@ enum p2pbuf_path p2pbuf_exp_route(struct dma_buf_attachment *attach,
 /*
  * map_compat_7_3.c: built only for a kernel without upstream/linux-7.3/
  * (P2PBUF_COMPAT_7_3, see ../Kbuild); map.c calls it under
- * IS_ENABLED(P2PBUF_COMPAT_7_3) alone.
+ * p2pbuf_exp_compat_7_3() alone.
  */
 struct sg_table *p2pbuf_exp_compat_map(struct dma_buf_attachment *attach,
 				       struct p2pbuf_exp_buffer *buf,
