@@ -53,7 +53,7 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 	if (!ea)
 		return -ENOMEM;
 	ea->decision = decision;
-	ea->path = P2PBUF_PATH_NONE;
+	ea->path = p2pbuf_exp_route(attach, buf, NULL);
 	attach->priv = ea;
 	atomic_inc(&buf->dev->live_attachments);
 	return 0;
@@ -95,8 +95,7 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 	ea->mapped++;
 	ea->maps++;
 	atomic_inc(&buf->dev->live_maps);
-	ea->path = p2pbuf_path_of_sgt(buf->provider, attach->dev, &buf->vec[0],
-				      sgt);
+	ea->path = p2pbuf_exp_route(attach, buf, sgt);
 	return sgt;
 }
 

@@ -29,6 +29,7 @@
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -36,19 +37,33 @@
 
 #include "p2pbuf_exporter.h"
 
+/* Longest DMA segment a scatterlist entry holds, as the helper cuts them. */
+#define P2PBUF_EXP_LEGACY_MAX_SEG	ALIGN_DOWN(UINT_MAX, PAGE_SIZE)
+
+/* Table entries range @len takes: sg_dma_len() is 32 bits wide. */
+static unsigned int p2pbuf_exp_legacy_nents(size_t len)
+{
+	return DIV_ROUND_UP(len, P2PBUF_EXP_LEGACY_MAX_SEG);
+}
+
+/*
+ * Unmap ranges 0..@n-1 of @buf: one dma_unmap_resource() per range, of the
+ * whole range, at the address of its first entry.
+ */
 static void p2pbuf_exp_legacy_unmap_n(struct dma_buf_attachment *attach,
+				      struct p2pbuf_exp_buffer *buf,
 				      struct sg_table *sgt, u32 n,
 				      enum dma_data_direction dir)
 {
-	struct scatterlist *sg;
-	u32 i = 0;
-	int k;
+	struct scatterlist *sg = sgt->sgl;
+	unsigned int k;
+	u32 i;
 
-	for_each_sgtable_dma_sg(sgt, sg, k) {
-		if (i++ == n)
-			break;
+	for (i = 0; i < n; i++) {
 		dma_unmap_resource(attach->dev, sg_dma_address(sg),
-				   sg_dma_len(sg), dir, 0);
+				   buf->vec[i].len, dir, 0);
+		for (k = 0; k < p2pbuf_exp_legacy_nents(buf->vec[i].len); k++)
+			sg = sg_next(sg);
 	}
 }
 
@@ -59,51 +74,66 @@ static void p2pbuf_exp_legacy_unmap_n(struct dma_buf_attachment *attach,
  * @dir: direction of the DMA
  *
  * The benchmark's baseline (see the top of this file).  The table has one
- * DMA entry per range (ranges are at most a BAR long, far below the
- * longest scatterlist entry) and no pages (orig_nents 0), like the
- * helper's tables.
+ * DMA entry per range, or more for a range of 4 GiB or more (an entry's
+ * DMA length is 32 bits wide: ranges are cut as the helper cuts them), and
+ * no pages (orig_nents 0), like the helper's tables.
  *
  * Context: the dma-buf's reservation lock held.
  * Return: the table, or an ERR_PTR(): -ENOMEM when a range cannot be
- * mapped or the table not allocated.
+ * mapped or the table not allocated, -EINVAL for a buffer of more entries
+ * than a table holds.
  */
 struct sg_table *p2pbuf_exp_map_legacy(struct dma_buf_attachment *attach,
 				       struct p2pbuf_exp_buffer *buf,
 				       enum dma_data_direction dir)
 {
+	unsigned int nents = 0;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
 	dma_addr_t addr;
+	size_t left;
 	u32 i;
 	int ret;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
+	for (i = 0; i < buf->nr_ranges; i++)
+		if (check_add_overflow(nents,
+				       p2pbuf_exp_legacy_nents(buf->vec[i].len),
+				       &nents))
+			return ERR_PTR(-EINVAL);
+
 	sgt = kzalloc_obj(*sgt);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, buf->nr_ranges, GFP_KERNEL | __GFP_ZERO);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL | __GFP_ZERO);
 	if (ret)
 		goto err_free;
 
 	sg = sgt->sgl;
-	for (i = 0; i < buf->nr_ranges; i++, sg = sg_next(sg)) {
+	for (i = 0; i < buf->nr_ranges; i++) {
 		addr = dma_map_resource(attach->dev, buf->vec[i].paddr,
 					buf->vec[i].len, dir, 0);
 		if (dma_mapping_error(attach->dev, addr)) {
 			ret = -ENOMEM;
 			goto err_unmap;
 		}
-		sg_set_page(sg, NULL, 0, 0);
-		sg_dma_address(sg) = addr;
-		sg_dma_len(sg) = buf->vec[i].len;
+		for (left = buf->vec[i].len; left; sg = sg_next(sg)) {
+			size_t len = min_t(size_t, left,
+					   P2PBUF_EXP_LEGACY_MAX_SEG);
+
+			sg_set_page(sg, NULL, 0, 0);
+			sg_dma_address(sg) = addr + (buf->vec[i].len - left);
+			sg_dma_len(sg) = len;
+			left -= len;
+		}
 	}
 	/* DMA addresses only, as dma_buf_phys_vec_to_sgt() returns them. */
 	sgt->orig_nents = 0;
 	return sgt;
 
 err_unmap:
-	p2pbuf_exp_legacy_unmap_n(attach, sgt, i, dir);
+	p2pbuf_exp_legacy_unmap_n(attach, buf, sgt, i, dir);
 	sg_free_table(sgt);
 err_free:
 	kfree(sgt);
@@ -113,17 +143,19 @@ err_free:
 /**
  * p2pbuf_exp_unmap_legacy() - undo p2pbuf_exp_map_legacy()
  * @attach: the attachment
+ * @buf: the buffer, as mapped
  * @sgt: the mapping
  * @dir: direction of the DMA, as mapped
  *
  * Context: the dma-buf's reservation lock held.
  */
 void p2pbuf_exp_unmap_legacy(struct dma_buf_attachment *attach,
+			     struct p2pbuf_exp_buffer *buf,
 			     struct sg_table *sgt, enum dma_data_direction dir)
 {
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	p2pbuf_exp_legacy_unmap_n(attach, sgt, sgt->nents, dir);
+	p2pbuf_exp_legacy_unmap_n(attach, buf, sgt, buf->nr_ranges, dir);
 	/* sg_free_table() frees orig_nents entries: all nents of them. */
 	sgt->orig_nents = sgt->nents;
 	sg_free_table(sgt);

@@ -47,7 +47,7 @@ static int p2pbuf_exp_obj_attach(struct dma_buf *dmabuf,
 		return -ENOMEM;
 	ea->outcome = p2pbuf_attach_place(buf->dev->pdev, attach, true,
 					  &ea->decision);
-	ea->path = P2PBUF_PATH_NONE;
+	ea->path = p2pbuf_exp_route(attach, buf, NULL);
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	if (ea->outcome == P2PBUF_OUTCOME_SYSTEM) {

@@ -95,8 +95,7 @@ struct sg_table *p2pbuf_exp_obj_map(struct dma_buf_attachment *attach,
 		sgt = p2pbuf_exp_map_buffer(attach, buf, dir);
 		if (!IS_ERR(sgt)) {
 			obj->bar_maps++;
-			ea->path = p2pbuf_path_of_sgt(buf->provider, attach->dev,
-						      &buf->vec[0], sgt);
+			ea->path = p2pbuf_exp_route(attach, buf, sgt);
 		}
 	} else {
 		sgt = p2pbuf_exp_obj_map_system(attach, buf, dir);

@@ -240,7 +240,9 @@ struct p2pbuf_exp_buffer {
  *	reservation lock, like @maps, @map_err and @path
  * @maps: number of successful maps so far
  * @map_err: error of the latest map attempt, 0 if it succeeded
- * @path: the route the latest mapping took
+ * @path: the route of the attachment's BAR mappings (p2pbuf_exp_route()):
+ *	known at attach on a fixed kernel, from the first mapping on a stock
+ *	7.3 one
  * @outcome: for a migratable object, the placement the attachment needs;
  *	immutable
  * @system: the latest mapping was of system memory
@@ -282,12 +284,31 @@ struct sg_table *p2pbuf_exp_map_buffer(struct dma_buf_attachment *attach,
 void p2pbuf_exp_unmap_buffer(struct dma_buf_attachment *attach,
 			     struct p2pbuf_exp_buffer *buf,
 			     struct sg_table *sgt, enum dma_data_direction dir);
+enum p2pbuf_path p2pbuf_exp_route(struct dma_buf_attachment *attach,
+				  struct p2pbuf_exp_buffer *buf,
+				  struct sg_table *sgt);
+
+/*
+ * map_compat_7_3.c: built only for a kernel without upstream/linux-7.3/
+ * (P2PBUF_COMPAT_7_3, see ../Kbuild); map.c calls it under
+ * p2pbuf_exp_compat_7_3() alone.
+ */
+struct sg_table *p2pbuf_exp_compat_map(struct dma_buf_attachment *attach,
+				       struct p2pbuf_exp_buffer *buf,
+				       enum dma_data_direction dir);
+void p2pbuf_exp_compat_unmap(struct dma_buf_attachment *attach,
+			     struct p2pbuf_exp_buffer *buf,
+			     struct sg_table *sgt, enum dma_data_direction dir);
+enum p2pbuf_path p2pbuf_exp_compat_route(struct dma_buf_attachment *attach,
+					 struct p2pbuf_exp_buffer *buf,
+					 struct sg_table *sgt);
 
 /* map_legacy.c: the benchmark's baseline, not a recommended mode */
 struct sg_table *p2pbuf_exp_map_legacy(struct dma_buf_attachment *attach,
 				       struct p2pbuf_exp_buffer *buf,
 				       enum dma_data_direction dir);
 void p2pbuf_exp_unmap_legacy(struct dma_buf_attachment *attach,
+			     struct p2pbuf_exp_buffer *buf,
 			     struct sg_table *sgt, enum dma_data_direction dir);
 extern const struct file_operations p2pbuf_exp_map_mode_fops;
 

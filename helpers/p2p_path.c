@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Classify a peer-to-peer mapping of BAR memory by the route it takes.
+ * The route of a peer-to-peer mapping of BAR memory: asked from the PCI
+ * core, or read back from a mapping.
  *
- * The kernel decides the route in pci_p2pdma_map_type(), which is not
- * exported to modules, and does not record it in the sg_table that
- * dma_buf_phys_vec_to_sgt() returns.  The route can be read back from the
- * addresses: an address that is not the bus address of the memory came
- * from an IOMMU.  Where bus and CPU physical addresses are the same number
- * and no IOMMU translates (x86 without an IOMMU), the route is told apart
- * the way the PCI core tells it: a common upstream bridge without ACS
- * redirection on the path means the switch routes the bus address.
+ * The kernel decides the route in pci_p2pdma_map_type().  Where it is
+ * exported (the fix of upstream/linux-7.3/), p2pbuf_path_query() asks it,
+ * before anything is mapped: that is what an exporter's attach or
+ * placement policy uses.
+ *
+ * p2pbuf_path_of_sgt() reads the route back from the sg_table that
+ * dma_buf_phys_vec_to_sgt() returned, which does not record it: an
+ * address that is not the bus address of the memory came from an IOMMU.
+ * Where bus and CPU physical addresses are the same number and no IOMMU
+ * translates (x86 without an IOMMU), the route is told apart the way the
+ * PCI core tells it: a common upstream bridge without ACS redirection on
+ * the path means the switch routes the bus address.  The test bed's probe
+ * uses it to check the route a real mapping took; the exporter, only on a
+ * stock 7.3 kernel (exporter/map_compat_7_3.c).
  */
 #include <linux/dma-buf-mapping.h>
 #include <linux/iommu.h>
@@ -105,3 +112,44 @@ enum p2pbuf_path p2pbuf_path_of_sgt(const struct p2pdma_provider *provider,
 	return P2PBUF_PATH_HOST_BRIDGE_DIRECT;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_path_of_sgt, "P2PBUF");
+
+#ifndef P2PBUF_COMPAT_7_3
+/* The DMA API maps through an IOMMU for @dev: an IOVA, not a CPU address. */
+static bool dma_translated(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	return domain && iommu_is_dma_domain(domain);
+}
+
+/**
+ * p2pbuf_path_query() - the route a P2P mapping of BAR memory would take
+ * @provider: p2pdma provider of the BAR
+ * @dev: the device the memory would be mapped for
+ *
+ * Asks the PCI core (pci_p2pdma_map_type(), which dma_buf_phys_vec_to_sgt()
+ * follows), before anything is mapped.  Through the host bridge, the DMA
+ * API maps with an IOVA when an IOMMU translates DMA for @dev (a DMA
+ * domain; not an identity domain such as iommu=pt's), with the CPU
+ * physical address otherwise.
+ *
+ * Context: any; the PCI core caches the answer per device pair.
+ * Return: the route; %P2PBUF_PATH_NONE if the PCI core knows none (@dev
+ * is not a PCI device, or its path crosses a host bridge that is not on
+ * the P2P allowlist).
+ */
+enum p2pbuf_path p2pbuf_path_query(struct p2pdma_provider *provider,
+				   struct device *dev)
+{
+	switch (pci_p2pdma_map_type(provider, dev)) {
+	case PCI_P2PDMA_MAP_BUS_ADDR:
+		return P2PBUF_PATH_BUS_ADDR;
+	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+		return dma_translated(dev) ? P2PBUF_PATH_HOST_BRIDGE_IOVA :
+					     P2PBUF_PATH_HOST_BRIDGE_DIRECT;
+	default:
+		return P2PBUF_PATH_NONE;
+	}
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_path_query, "P2PBUF");
+#endif /* !P2PBUF_COMPAT_7_3 */

@@ -1201,12 +1201,47 @@ static void test_attach_policy(void)
 		igt_assert_f(ret == 0, "dynamic attach: %s\n", strerror(-ret));
 		block_has(buf, "  attach %s driver ", imp.bdf);
 		block_has(buf, " decision p2p distance ");
-		block_has(buf, " mapped 0 maps 0 map-errno 0 route none\n");
+		/* The route before any map: see route-at-attach. */
+		block_has(buf, " mapped 0 maps 0 map-errno 0 route %s\n",
+			  p2pbuf_kernel_fixed() == 1 && imp.expect ?
+			  imp.expect : "none");
 		igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	}
 	igt_assert(buffer_block(buf, block, sizeof(block)));
 	igt_assert_f(!strstr(block, "  attach "), "%s", block);
 	close(buf);
+}
+
+/*
+ * The exporter knows an attachment's route before its first map: it asks
+ * the PCI core (pci_p2pdma_map_type(), exported by upstream/linux-7.3/
+ * patch 0005).  On a stock 7.3 kernel it cannot, and learns the route from
+ * the first mapping (exporter/map_compat_7_3.c): an expected failure.
+ */
+static void test_route_at_attach(void)
+{
+	int fixed = p2pbuf_kernel_fixed();
+	char block[4096], want[128];
+	int buf;
+
+	require_route();
+	igt_require_f(fixed >= 0, "cannot read /proc/kallsyms: %s\n",
+		      strerror(-fixed));
+	buf = export_pages(8, 2);
+	ti_attach(0, buf, "dynamic");
+	igt_assert(buffer_block(buf, block, sizeof(block)));
+	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
+	close(buf);
+	if (!fixed) {
+		igt_assert_f(strstr(block, " mapped 0 maps 0 map-errno 0 route none\n"),
+			     "stock kernel, yet a route before the first map:\n%s",
+			     block);
+		p2pbuf_expected_failure("0005", "the exporter cannot ask the PCI core for the route (pci_p2pdma_map_type() is not exported): \"route none\" until the first map");
+	}
+	snprintf(want, sizeof(want), " mapped 0 maps 0 map-errno 0 route %s\n",
+		 imp.expect);
+	igt_assert_f(strstr(block, want), "expected \"%s\" in:\n%s", want,
+		     block);
 }
 
 static void test_map_route(void)
@@ -1861,6 +1896,14 @@ int igt_main()
 			     "maps.");
 		igt_subtest("map-route")
 			test_map_route();
+
+		igt_describe("The exporter knows an attachment's route "
+			     "before its first map: it asks the PCI core "
+			     "(pci_p2pdma_map_type(), exported by "
+			     "upstream/linux-7.3/0005). On a kernel without "
+			     "the series: an expected failure.");
+		igt_subtest("route-at-attach")
+			test_route_at_attach();
 
 		igt_describe("A buffer of several ranges maps on every route: "
 			     "one IOVA range for the whole buffer through an "

@@ -19,9 +19,14 @@
  * with the edu device, bound to p2pbuf_importer: not viable.  Without an
  * IOMMU, Debian's kernel has no VFIO noiommu mode.  The subtest skips with
  * the reason there, and in switch-iommu where device DMA carries no data.
- * A dma-buf of two ranges is mapped too and the result reported, not
- * asserted: behind an IOMMU Linux 7.3's helper fails it (-EADDRINUSE), on
- * the bus-address route (switch-iommu-pt) it maps.
+ *
+ * Two subtests prove patches of upstream/linux-7.3/ with VFIO, which maps
+ * with the kernel's dma_buf_phys_vec_to_sgt() and dma_buf_free_sgt() and
+ * works around nothing: vfio-multi-range (patch 0001: a dma-buf of two
+ * ranges behind an IOMMU) and vfio-unmap-frees (patch 0004: every unmap
+ * leaks the scatterlist).  On a kernel without the series they end as an
+ * expected failure, once they have seen the bug (p2pbuf_kernel_fixed(),
+ * p2pbuf_expected_failure()).
  *
  * BAR2 region: 14 MiB to 15 MiB belongs to this test alone.  The importer
  * test's regions are at 1 to 7 MiB; its bar-max-ranges buffer spans 8 to
@@ -31,7 +36,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -125,20 +132,15 @@ static void setup(void)
 	igt_install_exit_handler(vfio_give_back_at_exit);
 }
 
-static void test_interop(void)
+/*
+ * Hand the ivshmem device to vfio-pci and check that it exports dma-bufs;
+ * skips where VFIO cannot have it or device DMA carries no data.
+ */
+static void vfio_open(void)
 {
-	const struct p2pbuf_vfio_range one = { REGION_VFIO, 2 * PAGE };
-	const struct p2pbuf_vfio_range two[] = {
-		{ REGION_VFIO + 8 * PAGE, PAGE },
-		{ REGION_VFIO + 4 * PAGE, PAGE },
-	};
-	const uint32_t seed = 0x71;
-	struct drm_p2pbuf_imp_gem_info info;
-	struct drm_p2pbuf_imp_pattern p;
 	const char *data = p2pbuf_bed_data();
-	char why[256], drv[64], bdf[32];
-	uint32_t handle;
-	int dmabuf, ret;
+	char why[256];
+	int ret;
 
 	ret = p2pbuf_vfio_usable(t.exp_bdf, why, sizeof(why));
 	igt_require_f(ret == 0, "%s\n", why);
@@ -157,6 +159,40 @@ static void test_interop(void)
 	igt_require_f(ret == 0,
 		      "vfio-pci offers no VFIO_DEVICE_FEATURE_DMA_BUF: %s\n",
 		      strerror(-ret));
+}
+
+/* Give the device back and check that its driver has it again. */
+static void vfio_close(void)
+{
+	char drv[64], bdf[32];
+
+	vfio_give_back();
+	igt_assert_eq(p2pbuf_pci_find(0x1af4, 0x1110, bdf, sizeof(bdf), drv,
+				      sizeof(drv)), 0);
+	igt_assert_f(!strcmp(drv, t.exp_driver),
+		     "%s is bound to '%s', not '%s'\n", bdf, drv, t.exp_driver);
+}
+
+/* Whether the running kernel has the series; skips when unknowable. */
+static bool kernel_fixed(void)
+{
+	int fixed = p2pbuf_kernel_fixed();
+
+	igt_require_f(fixed >= 0, "cannot read /proc/kallsyms: %s\n",
+		      strerror(-fixed));
+	return fixed;
+}
+
+static void test_interop(void)
+{
+	const struct p2pbuf_vfio_range one = { REGION_VFIO, 2 * PAGE };
+	const uint32_t seed = 0x71;
+	struct drm_p2pbuf_imp_gem_info info;
+	struct drm_p2pbuf_imp_pattern p;
+	uint32_t handle;
+	int dmabuf;
+
+	vfio_open();
 
 	dmabuf = p2pbuf_vfio_export(&t.vfio, EXP_BAR, &one, 1);
 	igt_assert_f(dmabuf >= 0, "VFIO dma-buf export: %s\n",
@@ -183,27 +219,203 @@ static void test_interop(void)
 	imp_gem_close(handle);
 	close(dmabuf);
 
-	/*
-	 * Two ranges: Linux 7.3's dma_buf_phys_vec_to_sgt(), which VFIO
-	 * calls for all ranges at once, links every range at IOVA offset 0
-	 * through an IOMMU (see Documentation/exporter.rst).  Reported, not
-	 * asserted: a fixed kernel maps it.
-	 */
+	vfio_close();
+}
+
+/*
+ * Pattern byte k of @seed, as the pattern of another seed from k on (the
+ * pattern is seed + 7k + k/256: a multiple of 256 bytes in, it continues as
+ * a pattern of its own).
+ */
+static uint32_t seed_at(uint32_t seed, uint64_t k)
+{
+	igt_assert_eq_u64(k % 256, 0);
+	return seed + 7 * k + (k >> 8);
+}
+
+/*
+ * Patch 0001: dma_buf_phys_vec_to_sgt() links every range at IOVA offset
+ * 0, so behind an IOMMU a VFIO dma-buf of two ranges fails to map
+ * (-EADDRINUSE).  Fixed, it maps as one IOVA segment and the engine's
+ * bytes land in both ranges, in buffer order.  On the bus-address route
+ * (switch-iommu-pt) the bug does not bite: it must map on every kernel.
+ */
+static void test_multi_range(void)
+{
+	/* Out of order and apart: buffer page 0 is BAR page 8. */
+	const struct p2pbuf_vfio_range two[] = {
+		{ REGION_VFIO + 8 * PAGE, PAGE },
+		{ REGION_VFIO + 4 * PAGE, PAGE },
+	};
+	const char *expect = p2pbuf_bed_expect();
+	bool iova = expect && !strcmp(expect, "host-bridge-iova");
+	bool fixed = kernel_fixed();
+	struct drm_p2pbuf_imp_gem_info info;
+	struct drm_p2pbuf_imp_pattern p;
+	const uint32_t seed = 0x5c;
+	uint32_t handle;
+	int dmabuf, ret;
+
+	vfio_open();
 	dmabuf = p2pbuf_vfio_export(&t.vfio, EXP_BAR, two, 2);
 	igt_assert_f(dmabuf >= 0, "VFIO export of two ranges: %s\n",
 		     strerror(-dmabuf));
 	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, &handle), 0);
 	ret = gem_info_map(handle, &info);
-	igt_info("VFIO dma-buf of two ranges: map %s (%d), %u DMA segments\n",
-		 ret ? strerror(-ret) : "ok", ret, ret ? 0 : info.dma_segments);
+	igt_info("VFIO dma-buf of two ranges, route %s: map %s (%d)\n",
+		 expect ? expect : "?", ret ? strerror(-ret) : "ok", ret);
+
+	if (!fixed && iova) {
+		imp_gem_close(handle);
+		close(dmabuf);
+		vfio_close();
+		igt_assert_f(ret == -EADDRINUSE,
+			     "stock kernel: expected EADDRINUSE, got %d (%s)\n",
+			     ret, strerror(-ret));
+		p2pbuf_expected_failure("0001", "VFIO's dma-buf of two BAR ranges does not map behind the IOMMU (EADDRINUSE): every range is linked at IOVA offset 0");
+	}
+	igt_assert_f(ret == 0, "map of VFIO's two ranges: %s\n",
+		     strerror(-ret));
+	/* One IOVA range for the buffer; else one entry per range. */
+	igt_assert_eq(info.dma_segments, iova ? 1 : 2);
+
+	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_WRITE, 0, 2 * PAGE,
+			      seed, &p), 0);
+	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_CHECK, 0, 2 * PAGE,
+			      seed, &p), 0);
+	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
+		     "byte %" PRIu64 " is 0x%02x, pattern has 0x%02x\n",
+		     (uint64_t)p.bad_offset, p.found, p.expected);
+	/* Each range holds its part of the pattern, the gap between none. */
+	igt_assert_eq(p2pbuf_host_check_pattern(two[0].offset, PAGE, seed), 0);
+	igt_assert_eq(p2pbuf_host_check_pattern(two[1].offset, PAGE,
+						seed_at(seed, PAGE)), 0);
+	igt_assert_eq(p2pbuf_host_check_fill(REGION_VFIO + 5 * PAGE, 3 * PAGE,
+					     0), 0);
 	imp_gem_close(handle);
 	close(dmabuf);
+	vfio_close();
+}
 
-	vfio_give_back();
-	igt_assert_eq(p2pbuf_pci_find(0x1af4, 0x1110, bdf, sizeof(bdf), drv,
-				      sizeof(drv)), 0);
-	igt_assert_f(!strcmp(drv, t.exp_driver),
-		     "%s is bound to '%s', not '%s'\n", bdf, drv, t.exp_driver);
+/* Write @str to the file at @path: 0 or a negative errno. */
+static int write_str(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, str, strlen(str));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* "SUnreclaim:" of /proc/meminfo, in kB. */
+static long slab_unreclaimable_kb(void)
+{
+	char text[8192];
+	const char *at;
+
+	igt_assert_lt(0, p2pbuf_read_file("/proc/meminfo", text, sizeof(text)));
+	at = strstr(text, "SUnreclaim:");
+	igt_assert(at);
+	return strtol(at + strlen("SUnreclaim:"), NULL, 10);
+}
+
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+
+/* Kernel memory leak reports of kmemleak allocated in sg_alloc_table(). */
+static int kmemleak_sg_leaks(void)
+{
+	static char text[1 << 20];
+	const char *at = text;
+	int n = 0, len;
+
+	/* Reported only objects older than 5 s; two scans to settle. */
+	sleep(6);
+	igt_assert_eq(write_str(KMEMLEAK, "scan"), 0);
+	igt_assert_eq(write_str(KMEMLEAK, "scan"), 0);
+	len = p2pbuf_read_file(KMEMLEAK, text, sizeof(text));
+	igt_assert_lte(0, len);
+	while ((at = strstr(at, "unreferenced object"))) {
+		const char *next = strstr(at + 1, "unreferenced object");
+		const char *sg = strstr(at, "sg_alloc_table");
+
+		if (sg && (!next || sg < next))
+			n++;
+		at++;
+	}
+	return n;
+}
+
+/* Map+unmap rounds: kmemleak names a single leak, the slab needs many. */
+#define LEAK_LOOPS_KMEMLEAK	1000
+#define LEAK_LOOPS_SLAB		(3 * P2PBUF_IMP_BENCH_MAX_ITERATIONS)
+
+/*
+ * Patch 0004: dma_buf_free_sgt() frees orig_nents entries of the table,
+ * and the helper sets orig_nents to 0: every unmap leaks the scatterlist
+ * (one 32-byte entry for a one-range buffer).  The importer maps and
+ * unmaps a VFIO dma-buf in a loop (BENCH_MAP).  With kmemleak (the debug
+ * kernel: 1000 times), no leak allocated by sg_alloc_table() may be
+ * reported; without it (Debian's kernel: 30000 times), the unreclaimable
+ * slab may not grow by half of what the leaked entries would take.
+ */
+static void test_unmap_frees(void)
+{
+	const struct p2pbuf_vfio_range one = { REGION_VFIO + 12 * PAGE, PAGE };
+	/* Reports from before this subtest are not its own. */
+	bool kmemleak = write_str(KMEMLEAK, "clear") == 0;
+	int loops = kmemleak ? LEAK_LOOPS_KMEMLEAK : LEAK_LOOPS_SLAB;
+	const long leak_kb = (long)loops * 32 / 1024;
+	struct drm_p2pbuf_imp_bench_map b;
+	bool fixed = kernel_fixed();
+	long before = 0, seen;
+	uint32_t handle;
+	int dmabuf;
+
+	vfio_open();
+	dmabuf = p2pbuf_vfio_export(&t.vfio, EXP_BAR, &one, 1);
+	igt_assert_f(dmabuf >= 0, "VFIO dma-buf export: %s\n",
+		     strerror(-dmabuf));
+	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, &handle), 0);
+	if (!kmemleak)
+		before = slab_unreclaimable_kb();
+	for (int done = 0; done < loops; done += b.iterations) {
+		memset(&b, 0, sizeof(b));
+		b.handle = handle;
+		b.iterations = loops - done < P2PBUF_IMP_BENCH_MAX_ITERATIONS ?
+			       loops - done : P2PBUF_IMP_BENCH_MAX_ITERATIONS;
+		igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &b), 0);
+		igt_assert_eq(b.nents, 1);
+	}
+	/* kmemleak: leaks reported; else: kB the slab grew by. */
+	seen = kmemleak ? kmemleak_sg_leaks() :
+			  slab_unreclaimable_kb() - before;
+	imp_gem_close(handle);
+	close(dmabuf);
+	vfio_close();
+	igt_info("%d map+unmap of a VFIO dma-buf: %ld %s\n", loops, seen,
+		 kmemleak ? "kmemleak reports from sg_alloc_table()" :
+			    "kB more unreclaimable slab");
+
+	if (!fixed) {
+		igt_assert_f(kmemleak ? seen > 0 : seen >= leak_kb / 2,
+			     "stock kernel, yet no scatterlist leaked (%ld)\n",
+			     seen);
+		p2pbuf_expected_failure("0004", "dma_buf_free_sgt() leaks every scatterlist (orig_nents 0): after %d unmaps, %ld %s",
+					loops, seen,
+					kmemleak ? "kmemleak reports" :
+						   "kB more unreclaimable slab");
+	}
+	if (kmemleak)
+		igt_assert_f(seen == 0, "kmemleak: %ld scatterlists leaked\n",
+			     seen);
+	else
+		igt_assert_f(seen < leak_kb / 2,
+			     "unreclaimable slab grew by %ld kB (leaking %d scatterlists takes %ld)\n",
+			     seen, loops, leak_kb);
 }
 
 int igt_main()
@@ -214,6 +426,14 @@ int igt_main()
 	igt_describe("Upstream VFIO exports a BAR range of the ivshmem device as a dma-buf; the p2pbuf importer imports it, its engine writes and reads the pattern device to device, the host checks the bytes; the device goes back to p2pbuf_exporter.");
 	igt_subtest("interop-vfio-exporter")
 		test_interop();
+
+	igt_describe("VFIO exports two BAR ranges as one dma-buf; the importer maps it (one IOVA segment behind an IOMMU) and its engine writes both, checked by the host. Proves upstream/linux-7.3/0001; on a kernel without it, behind an IOMMU, an expected failure (EADDRINUSE).");
+	igt_subtest("vfio-multi-range")
+		test_multi_range();
+
+	igt_describe("Maps and unmaps of a VFIO dma-buf in a loop leak no scatterlist (kmemleak, or the unreclaimable slab). Proves upstream/linux-7.3/0004; on a kernel without it, an expected failure.");
+	igt_subtest("vfio-unmap-frees")
+		test_unmap_frees();
 
 	igt_fixture() {
 		p2pbuf_vfio_release(&t.vfio);

@@ -306,3 +306,42 @@ int p2pbuf_exporter_setup(char *bdf, size_t size)
 		     "no device bound to p2pbuf_exporter (no /dev/p2pbuf-exp-*)\n");
 	return ret;
 }
+
+int p2pbuf_kernel_fixed(void)
+{
+	static const char sym[] = " __ksymtab_pci_p2pdma_map_type";
+	static int fixed = -1;
+	char line[512];
+	FILE *f;
+
+	if (fixed >= 0)
+		return fixed;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return -errno;
+	fixed = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *hit = strstr(line, sym);
+
+		/* The symbol, not a longer one it begins (a module's tab). */
+		if (hit && (hit[sizeof(sym) - 1] == '\n' ||
+			    hit[sizeof(sym) - 1] == '\0')) {
+			fixed = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return fixed;
+}
+
+void p2pbuf_expected_failure(const char *patch, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	igt_skip("expected failure on a kernel without upstream/linux-7.3/%s: %s\n",
+		 patch, why);
+}

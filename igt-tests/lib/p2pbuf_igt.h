@@ -109,4 +109,25 @@ void p2pbuf_ti_detach_all(int sig);
 int p2pbuf_imp_set_p2p(bool on);
 void p2pbuf_imp_restore_p2p_at_exit(int sig);
 
+/*
+ * Whether the running kernel carries upstream/linux-7.3/ (the fixes of
+ * dma_buf_phys_vec_to_sgt(); Documentation/upstream.rst): its last fix
+ * exports pci_p2pdma_map_type(), which /proc/kallsyms then lists as
+ * __ksymtab_pci_p2pdma_map_type (CONFIG_KALLSYMS_ALL: Debian's kernel and
+ * the bed's debug kernel have it).  Returns 1 (fixed), 0 (stock), or a
+ * negative errno when kallsyms cannot be read.  Read once, then cached.
+ */
+int p2pbuf_kernel_fixed(void);
+
+/*
+ * A subtest that proves a patch of the series, on a kernel without it,
+ * once it has seen the bug the patch fixes: ends the subtest as a skip
+ * whose reason starts with "expected failure on a kernel without
+ * upstream/linux-7.3/@patch: " and says what was seen, never as a pass.
+ * (IGT has no expected-failure result; the summary names it by this
+ * prefix.)
+ */
+void p2pbuf_expected_failure(const char *patch, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
 #endif /* P2PBUF_IGT_H */

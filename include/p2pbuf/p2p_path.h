@@ -34,4 +34,11 @@ enum p2pbuf_path p2pbuf_path_of_sgt(const struct p2pdma_provider *provider,
 				    const struct phys_vec *vec,
 				    struct sg_table *sgt);
 
+/*
+ * Only on a kernel that exports pci_p2pdma_map_type() (upstream/linux-7.3/
+ * patch 0005; ../../Kbuild defines P2PBUF_COMPAT_7_3 on the others).
+ */
+enum p2pbuf_path p2pbuf_path_query(struct p2pdma_provider *provider,
+				   struct device *dev);
+
 #endif /* _P2PBUF_P2P_PATH_H */
