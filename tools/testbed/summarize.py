@@ -20,7 +20,9 @@ from host_checks import host_checks_verdict
 
 # Kernel log lines that fail a run.  The taint of loading our own
 # out-of-tree, unsigned modules is expected and allowed.
-BAD = re.compile(r"WARNING:|BUG:|Oops|KASAN|lockdep|possible circular|"
+BAD = re.compile(r"WARNING:|BUG:|Oops|KASAN|lockdep is turned off|"
+                 r"inconsistent lock state|possible recursive locking|"
+                 r"bad unlock balance|possible circular|"
                  r"general protection|Call Trace:|kernel BUG|UBSAN|"
                  r"taints kernel|tainting kernel|hung_task|soft lockup|"
                  r"RCU stall|refcount_t:|list_add corruption")
