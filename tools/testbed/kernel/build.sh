@@ -39,7 +39,7 @@ fi
 # touched are restored from the tarball (with a new mtime, so make sees
 # them), the current series is applied, and make rebuilds what changed.
 if ! cmp -s <(cat "$KDIR"/applied/*.patch 2>/dev/null) <(cat "$PATCHES"/0*.patch 2>/dev/null); then
-	files=$(cat "$KDIR"/applied/*.patch "$PATCHES"/0*.patch 2>/dev/null |
+	files=$({ cat "$KDIR"/applied/*.patch "$PATCHES"/0*.patch 2>/dev/null || true; } |
 		sed -n 's|^+++ b/||p; s|^--- a/||p' | sort -u)
 	for f in $files; do
 		rm -f "$SRC/$f"
