@@ -14,6 +14,7 @@
  * when given back: no object sees another's bytes, and a test can tell
  * from the BAR's contents that nobody wrote to space after it was freed.
  */
+#include <linux/error-injection.h>
 #include <linux/genalloc.h>
 #include <linux/io.h>
 #include <linux/log2.h>
@@ -117,6 +118,7 @@ int p2pbuf_exp_bar_alloc(struct p2pbuf_exp_bar *bar, u64 size, u64 align,
 	*paddr = addr;
 	return 0;
 }
+ALLOW_ERROR_INJECTION(p2pbuf_exp_bar_alloc, ERRNO);
 
 /**
  * p2pbuf_exp_bar_free() - give BAR space back

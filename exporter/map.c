@@ -31,6 +31,7 @@
 #include <linux/dma-buf-mapping.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
+#include <linux/error-injection.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
@@ -259,6 +260,7 @@ struct sg_table *p2pbuf_exp_map_buffer(struct dma_buf_attachment *attach,
 					       1, buf->size, dir);
 	return p2pbuf_exp_map_joined(attach, buf, dir);
 }
+ALLOW_ERROR_INJECTION(p2pbuf_exp_map_buffer, ERRNO_NULL);
 
 /**
  * p2pbuf_exp_unmap_buffer() - undo p2pbuf_exp_map_buffer()
