@@ -18,6 +18,7 @@
  * poisons and frees it (p2pbuf_exp_bar_release()): writes to a BAR that
  * does not decode are lost, and on real hardware may raise errors.
  */
+#include <linux/error-injection.h>
 #include <linux/genalloc.h>
 #include <linux/io.h>
 #include <linux/log2.h>
@@ -122,6 +123,7 @@ int p2pbuf_exp_bar_alloc(struct p2pbuf_exp_bar *bar, u64 size, u64 align,
 	*paddr = addr;
 	return 0;
 }
+ALLOW_ERROR_INJECTION(p2pbuf_exp_bar_alloc, ERRNO);
 
 /**
  * p2pbuf_exp_bar_free() - give BAR space back

@@ -24,6 +24,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
 #include <linux/dma-resv.h>
+#include <linux/error-injection.h>
 
 #include <p2pbuf/p2p_path.h>
 
@@ -61,6 +62,7 @@ struct sg_table *p2pbuf_exp_map_buffer(struct dma_buf_attachment *attach,
 	return dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->vec,
 				       buf->nr_ranges, buf->size, dir);
 }
+ALLOW_ERROR_INJECTION(p2pbuf_exp_map_buffer, ERRNO_NULL);
 
 /**
  * p2pbuf_exp_unmap_buffer() - undo p2pbuf_exp_map_buffer()

@@ -26,6 +26,7 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
+#include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/slab.h>
@@ -193,6 +194,7 @@ int p2pbuf_exp_obj_to_system(struct p2pbuf_exp_buffer *buf, gfp_t gfp)
 		buf->id);
 	return 0;
 }
+ALLOW_ERROR_INJECTION(p2pbuf_exp_obj_to_system, ERRNO);
 
 /**
  * p2pbuf_exp_obj_try_bar() - move an object back to the BAR if it may

@@ -14,6 +14,6 @@ host=$(awk '$1 == "kunit@*" { print $2 }' igt-tests/placement.txt)
 if [ "${P2PBUF_KERNEL:-stock}" = debug ] && [ "$P2PBUF_TOPO" = "$host" ] &&
 	[[ -z "${P2PBUF_TEST:-}" || "${P2PBUF_TEST}" == *kunit* ]]; then
 	echo "== KUnit: the dma-buf suite and p2pbuf's helpers"
-	bash tools/testbed/guest-kunit.sh dmabuf_kunit ${P2PBUF_KUNIT_MODULES:-} |
+	bash tools/testbed/guest-kunit.sh ${P2PBUF_KUNIT_MODULES:-p2pbuf_helpers_kunit} dmabuf_kunit |
 		tee -a "$P2PBUF_RESULTS/summary.tsv"
 fi
