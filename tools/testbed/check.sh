@@ -63,18 +63,33 @@ mkdir -p "$RES"
 if [ -z "$TEST" ]; then
 	log "static checks"
 	"$TB_DIR/static-checks.sh" "$RES/static" || exit 1
-	# The kernel world's habits (Documentation/packaging.rst): module
-	# metadata and make help, kernel-doc and the HTML documentation, the
-	# in-tree build in a copy of the proving kernel's tree.
-	for c in conventions/check.sh docs/htmldocs.sh intree/check-intree.sh; do
-		d="$RES/static/$(dirname "$c")"
-		"$TOP_DIR/tools/$c" "$d" >"$d.log" 2>&1 ||
-			printf '%s\tfail\t%s\n' "$(dirname "$c")@run" "tools/$c failed: $(tail -n 1 "$d.log")" >>"$RES/static/summary.tsv"
-		cat "$d/summary.tsv" >>"$RES/static/summary.tsv" 2>/dev/null
-	done
 fi
 # The last build installs the modules the guest loads.
 KERNEL="$kernels" "$TB_DIR/build.sh" || exit 1
+if [ -z "$TEST" ]; then
+	# The kernel world's habits (Documentation/packaging.rst): module
+	# metadata and make help (of the modules just built), kernel-doc and
+	# the HTML documentation, the in-tree build in a copy of the proving
+	# kernel's tree.
+	for c in conventions/check.sh docs/htmldocs.sh intree/check-intree.sh; do
+		d="$RES/static/$(dirname "$c")"
+		"$TOP_DIR/tools/$c" "$d" >"$d.log" 2>&1 ||
+			printf '%s\tfail\t%s\n' "$(dirname "$c")@run" \
+				"tools/$c failed: $(tail -n 1 "$d.log")" >>"$RES/static/summary.tsv"
+		cat "$d/summary.tsv" >>"$RES/static/summary.tsv" 2>/dev/null
+	done
+	# The upstream series applies with git am and is checkpatch-clean
+	# (Documentation/upstream.rst); it needs the kernel chroot's tarball.
+	if [ -f "$(kbuild_chroot_dir)/.p2pbuf-complete" ]; then
+		if out=$("$TOP_DIR/tools/upstream/check-series.sh" 2>&1); then
+			printf 'upstream@series\tpass\t%s\n' "$(ls "$TOP_DIR"/upstream/linux-*/0*.patch | wc -l) patches apply with git am, checkpatch clean"
+		else
+			printf 'upstream@series\tfail\t%s\n' "$(echo "$out" | tail -n 1)"
+		fi >>"$RES/static/summary.tsv"
+	else
+		printf 'upstream@series\tskip\t%s\n' "no Linux source here: the proving kernel's chroot is not built (KERNEL=stock)" >>"$RES/static/summary.tsv"
+	fi
+fi
 GUEST_CMD=tools/testbed/guest-check.sh
 if [ "${P2PBUF_MODULES:-bed}" = dkms ]; then
 	# The DKMS package's modules instead of the bed's own build.
