@@ -8,11 +8,12 @@
 # was running.)  Prints summary.tsv lines.
 #
 #   debug-checks.sh start WORKDIR              before the first binary
-#   debug-checks.sh after WORKDIR BINARY       after each binary
+#   debug-checks.sh after WORKDIR NAME         after a runner's binaries
 #   debug-checks.sh end WORKDIR BINARY...      after the last one
 #
-# After each binary the DMA-API checker's error count must not have grown
-# (<binary>@debug-dma-api).  At the end every module the tests loaded is
+# After the runner the DMA-API checker's error count must not have grown
+# (<NAME>@debug-dma-api; its reports are WARNs, which also fail the
+# subtest that was running).  At the end every module the tests loaded is
 # unloaded (so whatever they leaked is unreferenced) and kmemleak scans once:
 # a scan costs about 30 s under TCG on this kernel, one per binary would
 # double the run.  Each suspected leak is charged to the binary whose

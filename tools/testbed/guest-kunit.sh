@@ -7,7 +7,7 @@
 #
 #   kunit@<suite>@<test> TAB pass|fail|skip TAB <reason>
 #
-#   guest-kunit.sh MODULE...
+#   guest-kunit.sh MODULE[:SUITE_GLOB]...
 #
 # A module that does not load, or registers no suite, is a failure.
 set -u
@@ -44,12 +44,20 @@ ktap_cases() {
 }
 
 [ -d "$DIR" ] || { record "kunit@debugfs" fail "no $DIR: not a KUnit kernel"; exit 0; }
-for m in "$@"; do
+GLOB=/sys/module/kunit/parameters/filter_glob
+for arg in "$@"; do
+	# MODULE:GLOB runs only the suites GLOB matches (KUnit's filter_glob).
+	m=${arg%%:*}
+	glob='*'
+	[[ $arg == *:* ]] && glob=${arg#*:}
+	echo "$glob" >"$GLOB"
 	before=$(suites)
 	if ! out=$(modprobe "$m" 2>&1); then
 		record "kunit@$m" fail "modprobe $m: $out"
+		echo '*' >"$GLOB"
 		continue
 	fi
+	echo '*' >"$GLOB"
 	# No process substitution: the guest's /dev has no fd/ for it.
 	new=$(suites | BEFORE=$before awk '
 		BEGIN { n = split(ENVIRON["BEFORE"], b, "\n"); for (i = 1; i <= n; i++) old[b[i]] = 1 }
