@@ -47,9 +47,17 @@ static int p2pbuf_exp_obj_attach(struct dma_buf *dmabuf,
 		return -ENOMEM;
 	ea->outcome = p2pbuf_attach_place(buf->dev->pdev, attach, true,
 					  &ea->decision);
-	ea->path = p2pbuf_exp_route(attach, buf, NULL);
 
 	dma_resv_lock(dmabuf->resv, NULL);
+	/*
+	 * The route of BAR mappings.  Once the device is gone its p2pdma
+	 * provider went with it (devres): the object lives in system memory
+	 * for good and has no BAR route to ask for.
+	 */
+	if (obj->evicted & P2PBUF_EXP_REVOKED_GONE)
+		ea->path = P2PBUF_PATH_NONE;
+	else
+		ea->path = p2pbuf_exp_route(attach, buf, NULL);
 	if (ea->outcome == P2PBUF_OUTCOME_SYSTEM) {
 		ret = p2pbuf_exp_obj_to_system(buf, GFP_KERNEL_ACCOUNT);
 		if (ret)
