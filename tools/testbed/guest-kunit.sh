@@ -50,14 +50,14 @@ for arg in "$@"; do
 	m=${arg%%:*}
 	glob='*'
 	[[ $arg == *:* ]] && glob=${arg#*:}
-	echo "$glob" >"$GLOB"
+	printf '%s' "$glob" >"$GLOB"	# no newline: it would be part of the glob
 	before=$(suites)
 	if ! out=$(modprobe "$m" 2>&1); then
 		record "kunit@$m" fail "modprobe $m: $out"
-		echo '*' >"$GLOB"
+		printf '*' >"$GLOB"
 		continue
 	fi
-	echo '*' >"$GLOB"
+	printf '*' >"$GLOB"
 	# No process substitution: the guest's /dev has no fd/ for it.
 	new=$(suites | BEFORE=$before awk '
 		BEGIN { n = split(ENVIRON["BEFORE"], b, "\n"); for (i = 1; i <= n; i++) old[b[i]] = 1 }
