@@ -138,18 +138,6 @@ static void query(int fd, struct p2pbuf_exp_query *q)
 	igt_assert_eq(ioctl(fd, P2PBUF_EXP_IOCTL_QUERY, q), 0);
 }
 
-/*
- * A requirement of the setup: outside the bed a skip, in the bed
- * ($P2PBUF_EXPECT set) a failure, since the bed always provides it.
- */
-#define bed_require_f(cond, ...)					\
-	do {								\
-		if (p2pbuf_bed_expect())				\
-			igt_assert_f(cond, __VA_ARGS__);		\
-		else							\
-			igt_require_f(cond, __VA_ARGS__);		\
-	} while (0)
-
 #define PROBE_MODULE	"p2pbuf_probe"
 
 /* Load the module, bind the device to it, open its node. */
@@ -159,7 +147,7 @@ static void setup_device(void)
 	int ret;
 
 	dev.page = sysconf(_SC_PAGESIZE);
-	bed_require_f(find_pci_device(EXP_VENDOR, EXP_DEVICE, dev.bdf,
+	p2pbuf_bed_require_f(find_pci_device(EXP_VENDOR, EXP_DEVICE, dev.bdf,
 				      sizeof(dev.bdf)),
 		      "no ivshmem-plain device (%04x:%04x)\n", EXP_VENDOR,
 		      EXP_DEVICE);
@@ -169,7 +157,7 @@ static void setup_device(void)
 	if (igt_kmod_is_loaded(PROBE_MODULE))
 		igt_assert_eq(igt_kmod_unload(PROBE_MODULE), 0);
 	ret = igt_kmod_load(EXP_MODULE, NULL);
-	bed_require_f(ret != -ENOENT,
+	p2pbuf_bed_require_f(ret != -ENOENT,
 		      "module %s is not installed (tools/testbed/build.sh)\n",
 		      EXP_MODULE);
 	igt_assert_f(ret == 0, "loading %s: %s\n", EXP_MODULE, strerror(-ret));
@@ -179,14 +167,14 @@ static void setup_device(void)
 	if (!drv[0])
 		igt_assert_eq(bind_device(), 0);
 	else
-		bed_require_f(!strcmp(drv, EXP_MODULE),
+		p2pbuf_bed_require_f(!strcmp(drv, EXP_MODULE),
 			      "%s is bound to %s, not %s\n", dev.bdf, drv,
 			      EXP_MODULE);
 
 	dev.fd = open_node();
 	igt_assert_f(dev.fd >= 0, "open %s: %s\n", dev.node, strerror(errno));
 	query(dev.fd, &dev.q);
-	bed_require_f(dev.q.bar_mask & (1u << EXP_BAR),
+	p2pbuf_bed_require_f(dev.q.bar_mask & (1u << EXP_BAR),
 		      "BAR%d of %s is not exported\n", EXP_BAR, dev.bdf);
 }
 
@@ -1078,10 +1066,10 @@ static void setup_test_importer(void)
 {
 	int ret = igt_kmod_load(TI_MODULE, NULL);
 
-	bed_require_f(ret == 0, "cannot load %s: %s\n", TI_MODULE,
+	p2pbuf_bed_require_f(ret == 0, "cannot load %s: %s\n", TI_MODULE,
 		      strerror(-ret));
 	igt_install_exit_handler(p2pbuf_ti_detach_all);
-	bed_require_f(find_pci_device(IMP_VENDOR, IMP_DEVICE, imp.bdf,
+	p2pbuf_bed_require_f(find_pci_device(IMP_VENDOR, IMP_DEVICE, imp.bdf,
 				      sizeof(imp.bdf)),
 		      "no edu device (%04x:%04x) to import for\n", IMP_VENDOR,
 		      IMP_DEVICE);

@@ -76,18 +76,6 @@ static struct {
 
 static char report[1 << 17];
 
-/*
- * A requirement of the setup: outside the bed a skip, in the bed
- * ($P2PBUF_EXPECT set) a failure, since the bed always provides it.
- */
-#define bed_require_f(cond, ...)					\
-	do {								\
-		if (p2pbuf_bed_expect())				\
-			igt_assert_f(cond, __VA_ARGS__);		\
-		else							\
-			igt_require_f(cond, __VA_ARGS__);		\
-	} while (0)
-
 /* ---- files and debugfs ---------------------------------------------------- */
 
 /* Free bytes of the BAR's allocator, from the exporter's debugfs "bars". */
@@ -267,7 +255,7 @@ static void require_test_importer(void)
 {
 	int ret = igt_kmod_load(TI_MODULE, NULL);
 
-	bed_require_f(ret == 0, "cannot load %s: %s\n", TI_MODULE,
+	p2pbuf_bed_require_f(ret == 0, "cannot load %s: %s\n", TI_MODULE,
 		      strerror(-ret));
 	igt_install_exit_handler(p2pbuf_ti_detach_all);
 }
@@ -303,7 +291,7 @@ static void setup(void)
 	igt_skip_on_f(ret == -ENOENT && !p2pbuf_bed_expect(),
 		      "module %s is not installed\n", EXP_MODULE);
 	igt_assert_eq(ret, 0);
-	bed_require_f(!p2pbuf_exporter_find(t.exp_bdf, sizeof(t.exp_bdf)),
+	p2pbuf_bed_require_f(!p2pbuf_exporter_find(t.exp_bdf, sizeof(t.exp_bdf)),
 		      "no device bound to %s\n", EXP_MODULE);
 	{
 		char path[64];
@@ -315,10 +303,10 @@ static void setup(void)
 	igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_QUERY, &q), 0);
 	t.bar_size = q.bar_size[EXP_BAR];
 	t.alloc_offset = q.alloc_offset;
-	bed_require_f(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_ALLOC, &a) == -1 &&
+	p2pbuf_bed_require_f(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_ALLOC, &a) == -1 &&
 		      errno == EINVAL,
 		      "the exporter has no ALLOC ioctl\n");
-	bed_require_f(t.alloc_offset < t.bar_size,
+	p2pbuf_bed_require_f(t.alloc_offset < t.bar_size,
 		      "BAR%u has no allocator (alloc_offset %#" PRIx64 ")\n",
 		      EXP_BAR, t.alloc_offset);
 

@@ -183,6 +183,17 @@ static bool kernel_fixed(void)
 	return fixed;
 }
 
+/* VFIO's dma-buf of the one range @r, imported: returns the dma-buf fd. */
+static int vfio_import_one(const struct p2pbuf_vfio_range *r, uint32_t *handle)
+{
+	int dmabuf = p2pbuf_vfio_export(&t.vfio, EXP_BAR, r, 1);
+
+	igt_assert_f(dmabuf >= 0, "VFIO dma-buf export: %s\n",
+		     strerror(-dmabuf));
+	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, handle), 0);
+	return dmabuf;
+}
+
 static void test_interop(void)
 {
 	const struct p2pbuf_vfio_range one = { REGION_VFIO, 2 * PAGE };
@@ -194,10 +205,7 @@ static void test_interop(void)
 
 	vfio_open();
 
-	dmabuf = p2pbuf_vfio_export(&t.vfio, EXP_BAR, &one, 1);
-	igt_assert_f(dmabuf >= 0, "VFIO dma-buf export: %s\n",
-		     strerror(-dmabuf));
-	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, &handle), 0);
+	dmabuf = vfio_import_one(&one, &handle);
 	igt_assert_eq(gem_info_map(handle, &info), 0);
 	igt_assert_eq_u64(info.size, one.length);
 	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_IMPORT);
@@ -376,10 +384,7 @@ static void test_unmap_frees(void)
 	int dmabuf;
 
 	vfio_open();
-	dmabuf = p2pbuf_vfio_export(&t.vfio, EXP_BAR, &one, 1);
-	igt_assert_f(dmabuf >= 0, "VFIO dma-buf export: %s\n",
-		     strerror(-dmabuf));
-	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, &handle), 0);
+	dmabuf = vfio_import_one(&one, &handle);
 	if (!kmemleak)
 		before = slab_unreclaimable_kb();
 	for (int done = 0; done < loops; done += b.iterations) {

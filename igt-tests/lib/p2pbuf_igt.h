@@ -23,6 +23,19 @@
  */
 const char *p2pbuf_bed_topology(void);
 const char *p2pbuf_bed_expect(void);
+
+/*
+ * A requirement of the setup: outside the bed a skip, in the bed
+ * ($P2PBUF_EXPECT set) a failure, since the bed always provides it.
+ */
+#define p2pbuf_bed_require_f(cond, ...)					\
+	do {								\
+		if (p2pbuf_bed_expect())				\
+			igt_assert_f(cond, __VA_ARGS__);		\
+		else							\
+			igt_require_f(cond, __VA_ARGS__);		\
+	} while (0)
+
 const char *p2pbuf_bed_data(void);
 /* $P2PBUF_DATA is "ok", or unset (not in the bed: assume it works). */
 bool p2pbuf_bed_data_ok(void);
