@@ -245,8 +245,9 @@ struct p2pbuf_exp_info {
 };
 
 /*
- * Ioctl type 0xB9, numbers 0x00-0x1f; not yet registered in
- * Documentation/userspace-api/ioctl/ioctl-number.rst.
+ * Ioctl type 0xB9, numbers 0x00-0x1f: reserved in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst by
+ * upstream/linux-7.3/0006 (a free type in Linux 7.3's table).
  */
 #define P2PBUF_EXP_IOCTL_BASE	0xB9
 
