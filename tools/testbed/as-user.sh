@@ -34,12 +34,19 @@ H=$(getent passwd "$U" | cut -d: -f6)
 SRC="$H/p2pbuf"
 
 runuser -u "$U" -- rm -rf "$SRC"
-runuser -u "$U" -- mkdir -p "$SRC"
 if git -C "$TOP_DIR" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$TOP_DIR" ls-files -co --exclude-standard -z | tar -C "$TOP_DIR" --null -T - -cf -
+	# A clone (the checks list files with git ls-files), then the work
+	# tree's own state over it, handed to the user.  Root clones: git
+	# refuses a user a repository that root owns.
+	git clone -q --no-hardlinks "$TOP_DIR" "$SRC"
+	git -C "$TOP_DIR" ls-files -co --exclude-standard -z |
+		tar -C "$TOP_DIR" --null -T - -cf - | tar -C "$SRC" -xf -
+	chown -R "$U:" "$SRC"
 else
-	tar -C "$TOP_DIR" --exclude=.git --exclude='results*' -cf - .
-fi | runuser -u "$U" -- tar -C "$SRC" -xf -
+	runuser -u "$U" -- mkdir -p "$SRC"
+	tar -C "$TOP_DIR" --exclude=.git --exclude='results*' -cf - . |
+		runuser -u "$U" -- tar -C "$SRC" -xf -
+fi
 
 rc=0
 runuser -u "$U" -- env -u P2PBUF_CACHE -u P2PBUF_RESULTS_DIR HOME="$H" USER="$U" \
