@@ -7,8 +7,9 @@
 #   as-user.sh USER RESULTS_DIR MAKE_ARGS...
 #
 # Creates USER (with subordinate uid and gid ranges, which a user
-# namespace needs) when it does not exist, copies the work tree (tracked
-# and untracked files that git does not ignore) into ~USER/p2pbuf, runs
+# namespace needs) when it does not exist, puts the tree into ~USER/p2pbuf
+# (a clone with the work tree's files over it, tracked and untracked that
+# git does not ignore; a plain copy outside git), runs
 # make MAKE_ARGS there as USER with USER's own cache (~USER/.cache/p2pbuf;
 # P2PBUF_CACHE is not passed on) and results in ~USER/p2pbuf/results, and
 # copies those to RESULTS_DIR.  Exits with make's status.  Host packages

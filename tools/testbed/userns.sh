@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # The bed without root: an ordinary user's run re-executes itself in a user
 # namespace where that user is root (uid 0 inside, the user outside) and
 # its subordinate ids (/etc/subuid, /etc/subgid) are uids 1..65535, so the
@@ -47,6 +48,7 @@ userns_minbase() {
 # Root (real, or already in the bed's namespace) goes on; an ordinary user
 # re-executes the script as root of a new user namespace.
 userns_enter() {
+	local t
 	[ "$(id -u)" = 0 ] && return 0
 	for t in unshare newuidmap newgidmap; do
 		command -v $t >/dev/null ||
