@@ -40,7 +40,7 @@ if git -C "$TOP_DIR" rev-parse --git-dir >/dev/null 2>&1; then
 	# tree's own state over it, handed to the user.  Root clones: git
 	# refuses a user a repository that root owns.
 	git clone -q --no-hardlinks "$TOP_DIR" "$SRC"
-	git -C "$TOP_DIR" ls-files -co --exclude-standard -z |
+	git -C "$TOP_DIR" ls-files -co --exclude-standard -z | grep -zv '^results' |
 		tar -C "$TOP_DIR" --null -T - -cf - | tar -C "$SRC" -xf -
 	chown -R "$U:" "$SRC"
 else
