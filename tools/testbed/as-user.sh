@@ -21,7 +21,7 @@ TB_NO_USERNS=1 . "$(dirname "$0")/lib.sh"
 U=$1
 OUT=$2
 shift 2
-[ "$(id -u)" = 0 ] && ! bed_in_userns || die "as-user.sh runs as root (it may create $U)"
+[ "$(id -u)" = 0 ] && [ -z "${P2PBUF_IN_USERNS:-}" ] || die "as-user.sh runs as root (it may create $U)"
 if ! id "$U" >/dev/null 2>&1; then
 	log "creating user $U"
 	useradd --create-home --shell /bin/bash "$U"

@@ -23,7 +23,7 @@ command -v newuidmap >/dev/null || need+=(uidmap)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 [ ${#need[@]} -eq 0 ] && exit 0
 
-{ [ "$(id -u)" = 0 ] && ! bed_in_userns; } ||
+{ [ "$(id -u)" = 0 ] && [ -z "${P2PBUF_IN_USERNS:-}" ]; } ||
 	die "missing host packages: ${need[*]} (run tools/testbed/host-deps.sh as root)"
 log "installing host packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive

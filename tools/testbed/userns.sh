@@ -57,5 +57,8 @@ userns_enter() {
 	unshare --map-root-user --map-auto true 2>/dev/null ||
 		die "cannot enter a user namespace as $(id -un): it needs subordinate ids in /etc/subuid and /etc/subgid (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $(id -un)) and user namespaces enabled (sysctl user.max_user_namespaces)"
 	userns_minbase
+	# Marks the bed's own namespace (root there cannot install packages);
+	# bed_in_userns() is also true for real root in a container's.
+	export P2PBUF_IN_USERNS=1
 	exec unshare --map-root-user --map-auto -- "$BASH" "$0" "$@"
 }
