@@ -43,7 +43,6 @@
 /* Exit statuses of a test binary, as igt_runner interprets them. */
 #define IGT_EXIT_SUCCESS	0
 #define IGT_EXIT_SKIP		77
-#define IGT_EXIT_TIMEOUT	78
 #define IGT_EXIT_INVALID	79
 #define IGT_EXIT_FAILURE	98
 #define IGT_EXIT_ABORT		112

@@ -25,6 +25,11 @@ mirror_uri() {
 	echo "${uri%/}"
 }
 
+# An ordinary user's run goes on as root of a user namespace (userns.sh);
+# host-deps.sh, which only checks and installs host packages, stays out.
+. "$TB_DIR/userns.sh"
+[ -n "${TB_NO_USERNS:-}" ] || userns_enter "$@"
+
 # Hash of everything the rootfs is made from: a change rebuilds it.
 rootfs_recipe_hash() {
 	cat "$TB_DIR/rootfs.sh" "$TB_DIR/debian-base.sh" "$TB_DIR/rootfs-packages.txt" | sha256sum | cut -c1-12
@@ -43,16 +48,22 @@ rootfs_kver() {
 # Run a command inside the rootfs (Debian's 7.3 kbuild needs its glibc),
 # with /proc and /dev mounted in a private mount namespace that vanishes
 # with the command.
+# In the bed's user namespace (userns.sh) neither mount is allowed: /proc
+# and /dev are bound recursively from the host instead (the same view).
 in_rootfs() {
-	local root=$1
+	local root=$1 proc="mount -t proc proc" dev="mount --bind"
 	shift
+	if bed_in_userns; then
+		proc="mount --rbind /proc"
+		dev="mount --rbind"
+	fi
 	unshare --mount --propagation private /bin/sh -c '
-		root=$1; shift
-		mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-		mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
+		proc=$1 dev=$2 root=$3; shift 3
+		mountpoint -q "$root/proc" || $proc "$root/proc"
+		mountpoint -q "$root/dev" || $dev /dev "$root/dev"
 		exec chroot "$root" /usr/bin/env -i \
 			PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-			LANG=C.UTF-8 "$@"' in_rootfs "$root" "$@"
+			LANG=C.UTF-8 "$@"' in_rootfs "$proc" "$dev" "$root" "$@"
 }
 
 # The rootfs copy of the tree and its installed modules are shared by every

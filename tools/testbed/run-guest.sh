@@ -79,7 +79,13 @@ tcg)
 		ACCEL_ARGS="-accel tcg,thread=multi"
 	fi
 	;;
-kvm) ACCEL_ARGS="-accel kvm" ;;
+kvm)
+	# Without root (userns.sh) the user's own groups decide: /dev/kvm's
+	# group (kvm) must be one of them.
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] ||
+		die "P2PBUF_ACCEL=kvm: /dev/kvm is not usable by ${USER:-$(id -un)} here (a user needs its group, e.g. kvm; or leave P2PBUF_ACCEL unset for TCG)"
+	ACCEL_ARGS="-accel kvm"
+	;;
 *) die "P2PBUF_ACCEL must be tcg or kvm" ;;
 esac
 
