@@ -43,6 +43,7 @@ extern "C" {
 #define DRM_P2PBUF_IMP_COPY		0x03
 #define DRM_P2PBUF_IMP_PATTERN		0x04
 #define DRM_P2PBUF_IMP_BENCH_MAP	0x05
+#define DRM_P2PBUF_IMP_GEM_MAPPING	0x06
 
 /**
  * struct drm_p2pbuf_imp_gem_create - create a native GEM object
@@ -124,7 +125,14 @@ struct drm_p2pbuf_imp_gem_mmap_offset {
  * @invalidates: out: number of invalidations its exporter sent
  * @dma_segments: out: number of DMA address segments of the current
  *	mapping, 0 when not mapped
- * @pad: out: 0
+ * @map_type: out: the negotiated mapping type, P2PBUF_IMP_MAP_TYPE_*
+ *	(%P2PBUF_IMP_MAP_TYPE_SGT for native objects; was a pad that read 0)
+ * @dma_addr: out: DMA address of the first segment of the current
+ *	mapping, 0 when not mapped
+ * @route: out: P2PBUF_IMP_ROUTE_*: for a PAL mapping the route its
+ *	exporter decided; %P2PBUF_IMP_ROUTE_UNKNOWN otherwise (the sg_table
+ *	does not say)
+ * @pad2: out: 0
  */
 struct drm_p2pbuf_imp_gem_info {
 	__u32 handle;
@@ -137,6 +145,67 @@ struct drm_p2pbuf_imp_gem_info {
 	__u64 maps;
 	__u64 invalidates;
 	__u32 dma_segments;
+	__u32 map_type;
+	__u64 dma_addr;
+	__u32 route;
+	__u32 pad2;
+};
+
+/* Values of &drm_p2pbuf_imp_gem_info.map_type and .._gem_mapping.map_type */
+/**
+ * P2PBUF_IMP_MAP_TYPE_SGT - the exporter maps the buffer
+ * (dma_buf_map_attachment(): an sg_table of DMA addresses)
+ */
+#define P2PBUF_IMP_MAP_TYPE_SGT		0
+/**
+ * P2PBUF_IMP_MAP_TYPE_PAL - the exporter hands out a physical address
+ * list and the importer maps it itself (Documentation/importer.rst)
+ */
+#define P2PBUF_IMP_MAP_TYPE_PAL		1
+
+/* Values of &drm_p2pbuf_imp_gem_info.route */
+/** P2PBUF_IMP_ROUTE_UNKNOWN - not mapped, or mapped by the exporter */
+#define P2PBUF_IMP_ROUTE_UNKNOWN	0
+/** P2PBUF_IMP_ROUTE_BUS_ADDR - PCI bus addresses, through a switch */
+#define P2PBUF_IMP_ROUTE_BUS_ADDR	1
+/** P2PBUF_IMP_ROUTE_HOST_BRIDGE_IOVA - host bridge, one IOVA range */
+#define P2PBUF_IMP_ROUTE_HOST_BRIDGE_IOVA	2
+/** P2PBUF_IMP_ROUTE_HOST_BRIDGE_DIRECT - host bridge, CPU physical addresses */
+#define P2PBUF_IMP_ROUTE_HOST_BRIDGE_DIRECT	3
+
+/* Bits of &drm_p2pbuf_imp_gem_mapping.accept */
+/** P2PBUF_IMP_MAP_SGT - the import accepts the exporter's sg_table */
+#define P2PBUF_IMP_MAP_SGT		(1U << P2PBUF_IMP_MAP_TYPE_SGT)
+/** P2PBUF_IMP_MAP_PAL - the import accepts a physical address list */
+#define P2PBUF_IMP_MAP_PAL		(1U << P2PBUF_IMP_MAP_TYPE_PAL)
+
+/**
+ * struct drm_p2pbuf_imp_gem_mapping - choose how an import is mapped
+ * @handle: in: an imported object (-EINVAL for a native one)
+ * @accept: in: the mapping types the import accepts, P2PBUF_IMP_MAP_*
+ *	bits; not 0, no other bit (-EINVAL).  Every import starts with
+ *	%P2PBUF_IMP_MAP_SGT.
+ * @map_type: out: the type the exporter chose, P2PBUF_IMP_MAP_TYPE_*
+ * @pad: in: must be 0
+ *
+ * The exporter picks among @accept by its own priority, for this
+ * attachment: p2pbuf_exporter offers a PAL for fixed buffers of BAR
+ * memory on every P2P route and an sg_table only for migratable objects
+ * (which may be in system memory); other exporters (vgem) offer only the
+ * sg_table.  The choice holds until the next GEM_MAPPING; the next use
+ * maps with it.
+ *
+ * Errors: -ENOENT for an unknown handle; -EINVAL for a native object or
+ * a bad field; -EBUSY while the import is mapped (state
+ * %P2PBUF_IMP_STATE_MAPPED: choose before the first use, or after an
+ * invalidation); -EOPNOTSUPP when the exporter offers none of @accept
+ * (the import keeps its previous type); -ENODEV once the importer or the
+ * exporter's device is unbound; -EINTR on a signal.
+ */
+struct drm_p2pbuf_imp_gem_mapping {
+	__u32 handle;
+	__u32 accept;
+	__u32 map_type;
 	__u32 pad;
 };
 
@@ -288,6 +357,10 @@ struct drm_p2pbuf_imp_bench_map {
 #define DRM_IOCTL_P2PBUF_IMP_BENCH_MAP \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PBUF_IMP_BENCH_MAP, \
 		 struct drm_p2pbuf_imp_bench_map)
+
+#define DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PBUF_IMP_GEM_MAPPING, \
+		 struct drm_p2pbuf_imp_gem_mapping)
 
 #if defined(__cplusplus)
 }
