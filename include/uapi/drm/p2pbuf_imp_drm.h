@@ -296,34 +296,64 @@ struct drm_p2pbuf_imp_pattern {
  */
 #define P2PBUF_IMP_BENCH_MAX_ITERATIONS	10000
 
+/* Values of &drm_p2pbuf_imp_bench_map.way */
 /**
- * struct drm_p2pbuf_imp_bench_map - time the exporter's map and unmap
+ * P2PBUF_IMP_BENCH_WAY_SGT - the exporter maps: dma_buf_map_attachment()
+ *	and dma_buf_unmap_attachment(), whatever the exporter
+ */
+#define P2PBUF_IMP_BENCH_WAY_SGT	0
+/**
+ * P2PBUF_IMP_BENCH_WAY_PAL - the importer maps the exporter's physical
+ *	address list itself, as an import of type %P2PBUF_IMP_MAP_TYPE_PAL
+ *	does: through an IOMMU one dma_iova_try_alloc(), one dma_iova_link()
+ *	per range, one dma_iova_sync(); bus addresses below a switch; one
+ *	dma_map_phys() per range without a translating IOMMU
+ */
+#define P2PBUF_IMP_BENCH_WAY_PAL	1
+/**
+ * P2PBUF_IMP_BENCH_WAY_PER_RANGE - the legacy baseline: the importer maps
+ *	every range of the physical address list with its own
+ *	dma_map_phys(%DMA_ATTR_MMIO) (dma_map_resource()), on every route
+ */
+#define P2PBUF_IMP_BENCH_WAY_PER_RANGE	2
+
+/**
+ * struct drm_p2pbuf_imp_bench_map - time one way of mapping an import
  * @handle: in: an imported object (-EINVAL for a native one)
  * @iterations: in: how many times to map and unmap, 1 to
  *	%P2PBUF_IMP_BENCH_MAX_ITERATIONS
  * @flags: in: must be 0
- * @nents: out: DMA entries (&sg_table.nents) of the first mapping
- * @map_median_ns: out: median time of one dma_buf_map_attachment()
+ * @nents: out: DMA entries of the first mapping (&sg_table.nents for
+ *	%P2PBUF_IMP_BENCH_WAY_SGT, DMA addresses for the others)
+ * @map_median_ns: out: median time of one map
  * @map_p99_ns: out: its 99th percentile (nearest rank)
- * @unmap_median_ns: out: median time of one dma_buf_unmap_attachment()
+ * @unmap_median_ns: out: median time of one unmap
  * @unmap_p99_ns: out: its 99th percentile
  * @total_median_ns: out: median time of one map plus the unmap after it
  * @total_p99_ns: out: its 99th percentile
  * @reserved: in: must be 0; out: 0
+ * @way: in: how to map, a %P2PBUF_IMP_BENCH_WAY_* value (0, the
+ *	exporter's sg_table, for callers that predate the field)
+ * @pad: in: must be 0
  *
  * A measurement path, not a way to move data: the driver maps the
- * import's attachment @iterations times with dma_buf_map_attachment() and
- * unmaps each mapping at once with dma_buf_unmap_attachment(), all under
- * the dma-buf's reservation lock (so no invalidation can come between),
- * timing every call with ktime_get_ns().  The mappings are the exporter's
- * full work for this importer device: the route decision, the IOMMU
- * mapping (or none) and the scatterlist.  The import's own mapping for the
- * engine, if it has one, is left alone.
+ * import's buffer @iterations times @way and unmaps each mapping at once,
+ * all under the dma-buf's reservation lock (so no invalidation can come
+ * between), timing every call with ktime_get_ns().  An iteration of a PAL
+ * way takes the ranges from the exporter, maps them, unmaps them and
+ * gives them back, on an attachment the driver makes for the call; the
+ * import's own attachment, its mapping type and its mapping for the
+ * engine are left alone.  The mappings are never handed to the device.
  *
  * Errors: -ENOENT for an unknown handle; -EINVAL for a native object or a
- * bad field; the exporter's map error (the first iteration's; -ENODEV when
- * revoked); -ENOMEM; -EINTR on a signal; -ENODEV once the device is
- * unbound.
+ * bad field (@flags, @reserved or @pad not 0, @iterations out of range, an
+ * unknown @way); -EOPNOTSUPP for %P2PBUF_IMP_BENCH_WAY_PAL and
+ * %P2PBUF_IMP_BENCH_WAY_PER_RANGE when the exporter offers this device no
+ * physical address list for the buffer (not p2pbuf's exporter, a
+ * migratable object, no P2P route); the exporter's attach error for those
+ * ways; the map's error (the first failing iteration's: -ENODEV when
+ * revoked, -ENOMEM when the DMA API cannot map a range); -ENOMEM; -EINTR
+ * on a signal; -ENODEV once the device is unbound.
  */
 struct drm_p2pbuf_imp_bench_map {
 	__u32 handle;
@@ -337,6 +367,8 @@ struct drm_p2pbuf_imp_bench_map {
 	__u64 total_median_ns;
 	__u64 total_p99_ns;
 	__u64 reserved[2];
+	__u32 way;
+	__u32 pad;
 };
 
 #define DRM_IOCTL_P2PBUF_IMP_GEM_CREATE \
