@@ -201,9 +201,6 @@ void p2pbuf_exp_debugfs_add(struct p2pbuf_exp_dev *dev)
 					  p2pbuf_exp_debugfs_root);
 	debugfs_create_file("bars", 0400, dev->debugfs, dev, &bars_fops);
 	debugfs_create_file("buffers", 0400, dev->debugfs, dev, &buffers_fops);
-	/* The benchmark's map mode knob: map_legacy.c. */
-	debugfs_create_file("map_mode", 0600, dev->debugfs, dev,
-			    &p2pbuf_exp_map_mode_fops);
 }
 
 /**

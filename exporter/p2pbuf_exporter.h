@@ -102,9 +102,6 @@ struct p2pbuf_exp_bar {
  * @live_maps: mappings of all its buffers handed to importers and not
  *	unmapped yet, for debugfs
  * @next_id: number of the next buffer, for debugfs
- * @map_legacy: map with the legacy baseline (map_legacy.c), a benchmark
- *	knob in debugfs; written under @lock only while @buffers is empty,
- *	so it is constant while any mapping exists
  */
 struct p2pbuf_exp_dev {
 	struct kref kref;
@@ -127,7 +124,6 @@ struct p2pbuf_exp_dev {
 	atomic_t live_attachments;
 	atomic_t live_maps;
 	u64 next_id;
-	bool map_legacy;
 };
 
 /**
@@ -311,15 +307,6 @@ void p2pbuf_exp_compat_unmap(struct dma_buf_attachment *attach,
 enum p2pbuf_path p2pbuf_exp_compat_route(struct dma_buf_attachment *attach,
 					 struct p2pbuf_exp_buffer *buf,
 					 struct sg_table *sgt);
-
-/* map_legacy.c: the benchmark's baseline, not a recommended mode */
-struct sg_table *p2pbuf_exp_map_legacy(struct dma_buf_attachment *attach,
-				       struct p2pbuf_exp_buffer *buf,
-				       enum dma_data_direction dir);
-void p2pbuf_exp_unmap_legacy(struct dma_buf_attachment *attach,
-			     struct p2pbuf_exp_buffer *buf,
-			     struct sg_table *sgt, enum dma_data_direction dir);
-extern const struct file_operations p2pbuf_exp_map_mode_fops;
 
 enum p2pbuf_path p2pbuf_exp_compat_probe_route(struct dma_buf_attachment *attach,
 					       struct p2pbuf_exp_buffer *buf);
