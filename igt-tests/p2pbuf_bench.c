@@ -146,8 +146,10 @@ static void exp_live(long *attachments, long *mappings)
 
 	snprintf(rel, sizeof(rel), "p2pbuf_exporter/%s/buffers", t.exp_bdf);
 	igt_assert_lt(0, p2pbuf_debugfs_read(rel, text, sizeof(text)));
-	igt_assert(p2pbuf_kv_get_long(text, "attachments", attachments));
-	igt_assert(p2pbuf_kv_get_long(text, "mappings", mappings));
+	/* Its first line: the device's counts. */
+	igt_assert_f(sscanf(text, "device %*s resets %*u poison-pending %*u attachments %ld mappings %ld",
+			    attachments, mappings) == 2,
+		     "unexpected %s: %.120s\n", rel, text);
 }
 
 static int exp_revoke(int dmabuf, uint32_t flags)
