@@ -358,7 +358,7 @@ static void run_vfio(const struct way *w, const uint64_t *sizes,
 int main(int argc, char **argv)
 {
 	uint64_t sizes[8], ns[16], kmax = 200, budget_ms = 2000;
-	const struct way *p2p[MAX_WAYS], *vfio_way;
+	const struct way *p2p[MAX_WAYS], *vfio_way = NULL;
 	unsigned int nsizes = 0, nns = 0, nways = 0, np2p = 0;
 	struct p2pbuf_exp_query q = {};
 	char path[160];
