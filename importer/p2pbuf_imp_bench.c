@@ -230,6 +230,9 @@ static int p2pbuf_imp_bench_do(struct p2pbuf_imp_import *imp,
 	int ret;
 
 	if (way->pal) {
+		/* A PAL is BAR memory: only for an import that may take it. */
+		if (!imp->dynimp.attach || !imp->dynimp.attach->peer2peer)
+			return -EOPNOTSUPP;
 		b.pal_ops = p2pbuf_pal_ops_of(imp->dmabuf);
 		if (!b.pal_ops)
 			return -EOPNOTSUPP;

@@ -350,7 +350,8 @@ struct drm_p2pbuf_imp_pattern {
  * unknown @way); -EOPNOTSUPP for %P2PBUF_IMP_BENCH_WAY_PAL and
  * %P2PBUF_IMP_BENCH_WAY_PER_RANGE when the exporter offers this device no
  * physical address list for the buffer (not p2pbuf's exporter, a
- * migratable object, no P2P route); the exporter's attach error for those
+ * migratable object, no P2P route, or the driver loaded with p2p=0); the
+ * exporter's attach error for those
  * ways; the map's error (the first failing iteration's: -ENODEV when
  * revoked, -ENOMEM when the DMA API cannot map a range); -ENOMEM; -EINTR
  * on a signal; -ENODEV once the device is unbound.
