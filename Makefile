@@ -7,7 +7,7 @@
 #   make demo         boot the guest and run the zero-copy demo
 #   make check        static checks + the test suite in every topology
 #                     (TOPO=<name> and TEST=<igt subtest glob> narrow it)
-#   make bench        map/unmap cost: p2pbuf helper vs legacy mode vs VFIO,
+#   make bench        map/unmap cost: sg_table vs importer PAL vs per range vs VFIO,
 #                     into results/bench/ (Documentation/benchmarks.rst)
 #   make deb           the Debian package p2pbuf-dkms (DKMS), in the rootfs
 #   make htmldocs      Documentation/ as HTML, the kernel's way
@@ -68,7 +68,7 @@ help:
 	@echo '  demo          boot the guest in every topology, run the zero-copy demo'
 	@echo '  check         static checks + the IGT suite in every topology'
 	@echo '                (TOPO=<name>, TEST=<subtest globs> narrow it)'
-	@echo '  bench         map/unmap cost: helper vs legacy vs VFIO (results/bench/)'
+	@echo '  bench         map/unmap cost: sg_table, importer PAL, per range, VFIO (results/bench/)'
 	@echo '  deb           p2pbuf-dkms_<version>_all.deb, built in the rootfs (results/deb/)'
 	@echo '  htmldocs      Documentation/ as HTML with kernel-doc (results/htmldocs/)'
 	@echo '  intree        build drivers/p2pbuf/ in a copy of Linux 7.3 at W=1 (results/intree/)'

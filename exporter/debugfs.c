@@ -123,6 +123,11 @@ static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
 			   p2pbuf_attach_verdict_name(ea->decision.verdict),
 			   ea->decision.distance, ea->mapped, ea->maps,
 			   ea->map_err, p2pbuf_path_name(ea->path));
+		/* Only a negotiated PAL: sg_table attachments look as before. */
+		if (ea->map_type != P2PBUF_MAP_SGT)
+			seq_printf(m, "    type %s pal-mapped %u\n",
+				   p2pbuf_map_type_name(ea->map_type),
+				   ea->pal_mapped);
 		if (buf->obj)
 			seq_printf(m, "    outcome %s mapping %s\n",
 				   p2pbuf_attach_outcome_name(ea->outcome),
@@ -196,9 +201,6 @@ void p2pbuf_exp_debugfs_add(struct p2pbuf_exp_dev *dev)
 					  p2pbuf_exp_debugfs_root);
 	debugfs_create_file("bars", 0400, dev->debugfs, dev, &bars_fops);
 	debugfs_create_file("buffers", 0400, dev->debugfs, dev, &buffers_fops);
-	/* The benchmark's map mode knob: map_legacy.c. */
-	debugfs_create_file("map_mode", 0600, dev->debugfs, dev,
-			    &p2pbuf_exp_map_mode_fops);
 }
 
 /**

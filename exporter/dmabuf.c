@@ -244,6 +244,19 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_create(struct p2pbuf_exp_dev *dev,
 }
 
 /**
+ * p2pbuf_exp_dmabuf_is_ours() - was a dma-buf exported by this driver?
+ * @dmabuf: any dma-buf
+ *
+ * Return: true for a buffer of any device of this driver (its &dma_buf.priv
+ * is then a &struct p2pbuf_exp_buffer).
+ */
+bool p2pbuf_exp_dmabuf_is_ours(struct dma_buf *dmabuf)
+{
+	return dmabuf->ops == &p2pbuf_exp_dmabuf_ops ||
+	       dmabuf->ops == &p2pbuf_exp_obj_dmabuf_ops;
+}
+
+/**
  * p2pbuf_exp_buffer_of() - the buffer behind a dma-buf of a device
  * @dmabuf: any dma-buf
  * @dev: the device
@@ -255,8 +268,7 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_of(struct dma_buf *dmabuf,
 {
 	struct p2pbuf_exp_buffer *buf;
 
-	if (dmabuf->ops != &p2pbuf_exp_dmabuf_ops &&
-	    dmabuf->ops != &p2pbuf_exp_obj_dmabuf_ops)
+	if (!p2pbuf_exp_dmabuf_is_ours(dmabuf))
 		return NULL;
 	buf = dmabuf->priv;
 	return buf->dev == dev ? buf : NULL;

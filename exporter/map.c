@@ -54,9 +54,6 @@ struct sg_table *p2pbuf_exp_map_buffer(struct dma_buf_attachment *attach,
 {
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	/* The benchmark's baseline (map_legacy.c), off by default. */
-	if (READ_ONCE(buf->dev->map_legacy))
-		return p2pbuf_exp_map_legacy(attach, buf, dir);
 	if (p2pbuf_exp_compat_7_3())
 		return p2pbuf_exp_compat_map(attach, buf, dir);
 	return dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->vec,
@@ -79,9 +76,7 @@ void p2pbuf_exp_unmap_buffer(struct dma_buf_attachment *attach,
 {
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	if (READ_ONCE(buf->dev->map_legacy))
-		p2pbuf_exp_unmap_legacy(attach, buf, sgt, dir);
-	else if (p2pbuf_exp_compat_7_3())
+	if (p2pbuf_exp_compat_7_3())
 		p2pbuf_exp_compat_unmap(attach, buf, sgt, dir);
 	else
 		dma_buf_free_sgt(attach, sgt, dir);

@@ -327,3 +327,35 @@ enum p2pbuf_path p2pbuf_exp_compat_route(struct dma_buf_attachment *attach,
 	return p2pbuf_path_of_sgt(buf->provider, attach->dev, &buf->vec[0],
 				  sgt);
 }
+
+/**
+ * p2pbuf_exp_compat_probe_route() - learn an attachment's route by mapping
+ * @attach: the attachment
+ * @buf: the buffer, not revoked (the caller holds a mapping reference)
+ *
+ * Without pci_p2pdma_map_type() the route is only known from a mapping:
+ * the PAL negotiation, which must tell the importer the route before it
+ * maps anything, maps the first range once with the helper, reads the
+ * route back and unmaps.  No DMA uses the probe mapping.
+ *
+ * Context: the dma-buf's reservation lock held.
+ * Return: the route, %P2PBUF_PATH_NONE if the helper refused to map (no
+ * P2P route).
+ */
+enum p2pbuf_path p2pbuf_exp_compat_probe_route(struct dma_buf_attachment *attach,
+					       struct p2pbuf_exp_buffer *buf)
+{
+	enum p2pbuf_path path;
+	struct sg_table *sgt;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+
+	sgt = dma_buf_phys_vec_to_sgt(attach, buf->provider, &buf->vec[0], 1,
+				      buf->vec[0].len, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt))
+		return P2PBUF_PATH_NONE;
+	path = p2pbuf_path_of_sgt(buf->provider, attach->dev, &buf->vec[0],
+				  sgt);
+	p2pbuf_exp_free_sgt(attach, sgt, DMA_BIDIRECTIONAL);
+	return path;
+}

@@ -35,6 +35,7 @@
 
 #include <p2pbuf/attach_policy.h>
 #include <p2pbuf/p2p_path.h>
+#include <p2pbuf/pal.h>
 #include <p2pbuf/revoke.h>
 
 struct dentry;
@@ -101,9 +102,6 @@ struct p2pbuf_exp_bar {
  * @live_maps: mappings of all its buffers handed to importers and not
  *	unmapped yet, for debugfs
  * @next_id: number of the next buffer, for debugfs
- * @map_legacy: map with the legacy baseline (map_legacy.c), a benchmark
- *	knob in debugfs; written under @lock only while @buffers is empty,
- *	so it is constant while any mapping exists
  */
 struct p2pbuf_exp_dev {
 	struct kref kref;
@@ -126,7 +124,6 @@ struct p2pbuf_exp_dev {
 	atomic_t live_attachments;
 	atomic_t live_maps;
 	u64 next_id;
-	bool map_legacy;
 };
 
 /**
@@ -246,6 +243,12 @@ struct p2pbuf_exp_buffer {
  * @outcome: for a migratable object, the placement the attachment needs;
  *	immutable
  * @system: the latest mapping was of system memory
+ * @map_type: the mapping type negotiated through the PAL interconnect
+ *	(pal.c), %P2PBUF_MAP_SGT unless the importer asked for another;
+ *	under the reservation lock.  The sg_table path stays open to every
+ *	attachment whatever the type.
+ * @pal_mapped: live PAL mappings of the attachment (also counted in
+ *	@mapped and @maps); under the reservation lock
  */
 struct p2pbuf_exp_attach {
 	struct p2pbuf_attach_decision decision;
@@ -255,6 +258,8 @@ struct p2pbuf_exp_attach {
 	unsigned long maps;
 	int map_err;
 	enum p2pbuf_path path;
+	enum p2pbuf_map_type map_type;
+	unsigned int pal_mapped;
 };
 
 /* main.c */
@@ -303,14 +308,11 @@ enum p2pbuf_path p2pbuf_exp_compat_route(struct dma_buf_attachment *attach,
 					 struct p2pbuf_exp_buffer *buf,
 					 struct sg_table *sgt);
 
-/* map_legacy.c: the benchmark's baseline, not a recommended mode */
-struct sg_table *p2pbuf_exp_map_legacy(struct dma_buf_attachment *attach,
-				       struct p2pbuf_exp_buffer *buf,
-				       enum dma_data_direction dir);
-void p2pbuf_exp_unmap_legacy(struct dma_buf_attachment *attach,
-			     struct p2pbuf_exp_buffer *buf,
-			     struct sg_table *sgt, enum dma_data_direction dir);
-extern const struct file_operations p2pbuf_exp_map_mode_fops;
+enum p2pbuf_path p2pbuf_exp_compat_probe_route(struct dma_buf_attachment *attach,
+					       struct p2pbuf_exp_buffer *buf);
+
+/* pal.c: the exporter's side of the PAL interconnect (include/p2pbuf/pal.h) */
+extern const struct p2pbuf_pal_ops p2pbuf_exp_pal;
 
 /* dmabuf.c */
 struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_publish(struct p2pbuf_exp_dev *dev,
@@ -321,6 +323,7 @@ struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_create(struct p2pbuf_exp_dev *dev,
 						   u32 bar, struct phys_vec *vec,
 						   u32 nr_ranges, size_t size,
 						   u32 open_flags);
+bool p2pbuf_exp_dmabuf_is_ours(struct dma_buf *dmabuf);
 struct p2pbuf_exp_buffer *p2pbuf_exp_buffer_of(struct dma_buf *dmabuf,
 					       struct p2pbuf_exp_dev *dev);
 void p2pbuf_exp_revoke_all(struct p2pbuf_exp_dev *dev, unsigned int reason);

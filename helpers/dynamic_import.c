@@ -26,6 +26,15 @@
  *   fails (-ENODEV for p2pbuf's exporter) and the driver reports the error
  *   instead of touching the memory.
  *
+ * - Mapping types (include/p2pbuf/pal.h): an import starts with the
+ *   exporter's sg_table.  p2pbuf_dynimp_set_types() lets the driver
+ *   accept a physical address list too; the exporter picks, per
+ *   attachment.  With a PAL, a map takes the ranges from the exporter
+ *   (its &p2pbuf_pal_ops.map, which refuses them after a revoke) and has
+ *   the driver map them itself (&p2pbuf_dynimp_ops.pal_map); an
+ *   invalidation gives both back, in that order reversed, exactly as it
+ *   gives back an sg_table.
+ *
  * Locking: everything that changes the mapping runs under the dma-buf's
  * reservation lock.  The callers of p2pbuf_dynimp_map() and
  * p2pbuf_dynimp_kill() hold it; the invalidation callback is called with
@@ -41,6 +50,7 @@
 #include <linux/scatterlist.h>
 
 #include <p2pbuf/dynamic_import.h>
+#include <p2pbuf/pal.h>
 #include <p2pbuf/sg_walk.h>
 
 static const char *const state_names[] = {
@@ -75,6 +85,12 @@ static void dynimp_unmap(struct p2pbuf_dynimp *imp,
 					 DMA_BIDIRECTIONAL);
 		imp->sgt = NULL;
 	}
+	if (imp->pal_mapped) {
+		/* The driver's mapping first: it is made of the PAL's ranges. */
+		imp->ops->pal_unmap(imp, &imp->pal);
+		imp->pal_ops->unmap(imp->attach, &imp->pal);
+		imp->pal_mapped = false;
+	}
 	imp->state = next;
 }
 
@@ -86,7 +102,7 @@ static void dynimp_invalidate(struct dma_buf_attachment *attach)
 	dma_resv_assert_held(attach->dmabuf->resv);
 
 	imp->invalidates++;
-	if (!imp->sgt)
+	if (!imp->sgt && !imp->pal_mapped)
 		return;
 	/* Stop the device first: an unmapped address must never be used. */
 	imp->ops->quiesce(imp);
@@ -128,6 +144,9 @@ int p2pbuf_dynimp_attach(struct p2pbuf_dynimp *imp, struct dma_buf *dmabuf,
 	/* Complete before the exporter can see the attachment. */
 	*imp = (struct p2pbuf_dynimp){
 		.ops = ops,
+		.pal_ops = p2pbuf_pal_ops_of(dmabuf),
+		.accepted = P2PBUF_MAP_BIT(P2PBUF_MAP_SGT),
+		.type = P2PBUF_MAP_SGT,
 		.state = P2PBUF_DYNIMP_UNMAPPED,
 	};
 	attach = dma_buf_dynamic_attach(dmabuf, dev,
@@ -161,55 +180,145 @@ void p2pbuf_dynimp_detach(struct p2pbuf_dynimp *imp)
 EXPORT_SYMBOL_NS_GPL(p2pbuf_dynimp_detach, "P2PBUF");
 
 /**
- * p2pbuf_dynimp_map() - the current mapping, made if there is none
+ * p2pbuf_dynimp_set_types() - say which mapping types an import accepts
  * @imp: the import
+ * @accepted: a mask of P2PBUF_MAP_BIT(); %P2PBUF_MAP_PAL needs the
+ *	driver's &p2pbuf_dynimp_ops.pal_map and .pal_unmap
  *
- * Must be called with the dma-buf's reservation lock held, which also
- * keeps the returned mapping valid.  To use the mapping after dropping the
- * lock, the driver must make its use visible to &p2pbuf_dynimp_ops.quiesce
- * before it drops the lock (e.g. a fence in the reservation object plus a
- * record of the running job), since an invalidation can come as soon as
- * the lock is free.  Before the device touches the memory the driver must
- * also wait for the exporter's fences (%DMA_RESV_USAGE_KERNEL at least),
- * as for every dynamic importer.
+ * The exporter picks the type (&p2pbuf_pal_ops.negotiate); an exporter
+ * without a PAL interconnect gives an sg_table.  The next map uses the
+ * new type.  Must be called with the dma-buf's reservation lock held.
  *
- * Return: the mapping (DMA side only: walk it with
- * for_each_sgtable_dma_sg() or &struct p2pbuf_sg_walk), or an ERR_PTR():
- * the exporter's error (-ENODEV from p2pbuf's exporter when the memory was
- * revoked), -EINVAL if the exporter's mapping is smaller than the buffer,
- * -ENODEV after p2pbuf_dynimp_kill().
+ * Return: the negotiated type (also in &p2pbuf_dynimp.type), or -EINVAL
+ * for an empty or unknown mask or a PAL the driver cannot map, -EBUSY
+ * while mapped, -ENODEV after p2pbuf_dynimp_kill() (or the exporter's
+ * -ENODEV: its device is gone or, before the route is known, revoked),
+ * -EOPNOTSUPP when the exporter offers none of @accepted.  On error the
+ * type is unchanged.
  */
-struct sg_table *p2pbuf_dynimp_map(struct p2pbuf_dynimp *imp)
+int p2pbuf_dynimp_set_types(struct p2pbuf_dynimp *imp, u32 accepted)
+{
+	int type;
+
+	dma_resv_assert_held(p2pbuf_dynimp_resv(imp));
+
+	if (!accepted || (accepted & ~P2PBUF_MAP_ALL))
+		return -EINVAL;
+	if ((accepted & P2PBUF_MAP_BIT(P2PBUF_MAP_PAL)) &&
+	    (!imp->ops->pal_map || !imp->ops->pal_unmap))
+		return -EINVAL;
+	if (imp->state == P2PBUF_DYNIMP_DEAD)
+		return -ENODEV;
+	if (imp->sgt || imp->pal_mapped)
+		return -EBUSY;
+
+	if (imp->pal_ops) {
+		type = imp->pal_ops->negotiate(imp->attach, accepted);
+		if (type < 0)
+			return type;
+	} else if (accepted & P2PBUF_MAP_BIT(P2PBUF_MAP_SGT)) {
+		type = P2PBUF_MAP_SGT;
+	} else {
+		return -EOPNOTSUPP;
+	}
+	imp->accepted = accepted;
+	imp->type = type;
+	return type;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_dynimp_set_types, "P2PBUF");
+
+/* Map through the exporter's sg_table. */
+static int dynimp_map_sgt(struct p2pbuf_dynimp *imp)
 {
 	struct dma_buf_attachment *attach = imp->attach;
 	struct sg_table *sgt;
 
-	dma_resv_assert_held(p2pbuf_dynimp_resv(imp));
-
-	if (imp->state == P2PBUF_DYNIMP_DEAD)
-		return ERR_PTR(-ENODEV);
-	if (imp->sgt)
-		return imp->sgt;
-
 	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
-	if (IS_ERR(sgt)) {
-		imp->map_err = PTR_ERR(sgt);
-		return sgt;
-	}
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
 	/* The device would walk off the end of a short table. */
 	if (p2pbuf_sgt_dma_size(sgt) < attach->dmabuf->size) {
 		dev_warn_once(attach->dev,
 			      "dma-buf %s: mapping smaller than the buffer\n",
 			      attach->dmabuf->exp_name);
 		dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
-		imp->map_err = -EINVAL;
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	}
 	imp->sgt = sgt;
+	return 0;
+}
+
+/* Take the exporter's PAL and have the driver map it. */
+static int dynimp_map_pal(struct p2pbuf_dynimp *imp)
+{
+	struct dma_buf_attachment *attach = imp->attach;
+	int ret;
+
+	ret = imp->pal_ops->map(attach, &imp->pal);
+	if (ret)
+		return ret;
+	if (imp->pal.size < attach->dmabuf->size || !imp->pal.nr_ranges) {
+		dev_warn_once(attach->dev,
+			      "dma-buf %s: address list smaller than the buffer\n",
+			      attach->dmabuf->exp_name);
+		ret = -EINVAL;
+		goto err_unmap;
+	}
+	ret = imp->ops->pal_map(imp, &imp->pal);
+	if (ret)
+		goto err_unmap;
+	imp->pal_mapped = true;
+	return 0;
+
+err_unmap:
+	imp->pal_ops->unmap(attach, &imp->pal);
+	return ret;
+}
+
+/**
+ * p2pbuf_dynimp_map() - make sure an import is mapped
+ * @imp: the import
+ *
+ * Must be called with the dma-buf's reservation lock held, which also
+ * keeps the mapping valid.  To use the mapping after dropping the lock,
+ * the driver must make its use visible to &p2pbuf_dynimp_ops.quiesce
+ * before it drops the lock (e.g. a fence in the reservation object plus a
+ * record of the running job), since an invalidation can come as soon as
+ * the lock is free.  Before the device touches the memory the driver must
+ * also wait for the exporter's fences (%DMA_RESV_USAGE_KERNEL at least),
+ * as for every dynamic importer.
+ *
+ * With the type %P2PBUF_MAP_SGT the mapping is &p2pbuf_dynimp.sgt (DMA
+ * side only: walk it with for_each_sgtable_dma_sg() or &struct
+ * p2pbuf_sg_walk); with %P2PBUF_MAP_PAL it is the driver's own mapping
+ * of &p2pbuf_dynimp.pal, made by its &p2pbuf_dynimp_ops.pal_map.
+ *
+ * Return: 0, or the exporter's error (-ENODEV from p2pbuf's exporter when
+ * the memory was revoked), the driver's &p2pbuf_dynimp_ops.pal_map error,
+ * -EINVAL if the exporter's mapping is smaller than the buffer, -ENODEV
+ * after p2pbuf_dynimp_kill().
+ */
+int p2pbuf_dynimp_map(struct p2pbuf_dynimp *imp)
+{
+	int ret;
+
+	dma_resv_assert_held(p2pbuf_dynimp_resv(imp));
+
+	if (imp->state == P2PBUF_DYNIMP_DEAD)
+		return -ENODEV;
+	if (imp->sgt || imp->pal_mapped)
+		return 0;
+
+	ret = imp->type == P2PBUF_MAP_PAL ? dynimp_map_pal(imp) :
+					    dynimp_map_sgt(imp);
+	if (ret) {
+		imp->map_err = ret;
+		return ret;
+	}
 	imp->state = P2PBUF_DYNIMP_MAPPED;
 	imp->map_err = 0;
 	imp->maps++;
-	return sgt;
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_dynimp_map, "P2PBUF");
 

@@ -5,7 +5,10 @@
  *
  * - p2p_path.c: the route a P2P mapping took (debugfs reports);
  * - attach_policy.c: which importers may attach to BAR memory;
- * - revoke.c: revoke and restore importers' access to a dma-buf.
+ * - revoke.c: revoke and restore importers' access to a dma-buf;
+ * - dynamic_import.c, sg_walk.c: an importer's dynamic attachment and
+ *   the walk of its DMA addresses;
+ * - pal.c: the PAL interconnect's run-time lookup (include/p2pbuf/pal.h).
  */
 #include <linux/module.h>
 

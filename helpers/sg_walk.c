@@ -16,10 +16,33 @@
  */
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
+#include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/scatterlist.h>
 
+#include <p2pbuf/pal.h>
 #include <p2pbuf/sg_walk.h>
+
+/* DMA address and length of the walk's current segment or range. */
+static dma_addr_t walk_addr(const struct p2pbuf_sg_walk *walk)
+{
+	return walk->sg ? sg_dma_address(walk->sg) : walk->range->addr;
+}
+
+static u64 walk_len(const struct p2pbuf_sg_walk *walk)
+{
+	return walk->sg ? sg_dma_len(walk->sg) : walk->range->len;
+}
+
+static void walk_init(struct p2pbuf_sg_walk *walk, struct device *dev)
+{
+	walk->max_seg = dma_get_max_seg_size(dev);
+	walk->boundary = dma_get_seg_boundary(dev);
+	walk->sg = NULL;
+	walk->range = NULL;
+	walk->left = 0;
+	walk->off = 0;
+}
 
 /**
  * p2pbuf_sg_walk_start() - start a walk at a byte offset of a table
@@ -37,12 +60,7 @@ int p2pbuf_sg_walk_start(struct p2pbuf_sg_walk *walk, struct sg_table *sgt,
 	struct scatterlist *sg;
 	unsigned int i;
 
-	walk->max_seg = dma_get_max_seg_size(dev);
-	walk->boundary = dma_get_seg_boundary(dev);
-	walk->sg = NULL;
-	walk->left = 0;
-	walk->off = 0;
-
+	walk_init(walk, dev);
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		if (offset < sg_dma_len(sg)) {
 			walk->sg = sg;
@@ -57,6 +75,43 @@ int p2pbuf_sg_walk_start(struct p2pbuf_sg_walk *walk, struct sg_table *sgt,
 EXPORT_SYMBOL_NS_GPL(p2pbuf_sg_walk_start, "P2PBUF");
 
 /**
+ * p2pbuf_sg_walk_start_ranges() - start a walk at a byte offset of ranges
+ * @walk: the walk to set up
+ * @ranges: DMA ranges for @dev in buffer order (an importer's own mapping
+ *	of a physical address list); empty ranges are skipped
+ * @nr: number of entries of @ranges
+ * @dev: the device the ranges are mapped for; its DMA limits shape the
+ *	pieces
+ * @offset: byte offset into the DMA address space the ranges describe
+ *
+ * The walk then cuts the ranges exactly as p2pbuf_sg_walk_start() cuts
+ * the segments of an sg_table: p2pbuf_sg_walk_peek() and
+ * p2pbuf_sg_walk_advance() serve both.
+ *
+ * Return: 0, or -EINVAL if @offset is past the end of the ranges.  A walk
+ * started exactly at the end is valid and empty.
+ */
+int p2pbuf_sg_walk_start_ranges(struct p2pbuf_sg_walk *walk,
+				const struct p2pbuf_dma_range *ranges,
+				unsigned int nr, struct device *dev, u64 offset)
+{
+	unsigned int i;
+
+	walk_init(walk, dev);
+	for (i = 0; i < nr; i++) {
+		if (offset < ranges[i].len) {
+			walk->range = &ranges[i];
+			walk->left = nr - i - 1;
+			walk->off = offset;
+			return 0;
+		}
+		offset -= ranges[i].len;
+	}
+	return offset ? -EINVAL : 0;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_sg_walk_start_ranges, "P2PBUF");
+
+/**
  * p2pbuf_sg_walk_peek() - the piece of DMA address space at the position
  * @walk: the walk
  * @addr: set to the DMA address of the position
@@ -69,18 +124,18 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_sg_walk_start, "P2PBUF");
  */
 u64 p2pbuf_sg_walk_peek(const struct p2pbuf_sg_walk *walk, dma_addr_t *addr)
 {
-	unsigned int off;
 	dma_addr_t pos;
-	u64 avail, to_boundary;
+	u64 off, avail, to_boundary;
+	u32 in_seg;
 
-	if (!walk->sg)
+	if (!walk->sg && !walk->range)
 		return 0;
 
-	/* Inside a segment, so below sg_dma_len(): fits an unsigned int. */
+	/* A range may be longer than 4 GiB: a 64-bit offset. */
 	off = walk->off;
-	pos = sg_dma_address(walk->sg) + off;
-	avail = min(sg_dma_len(walk->sg) - off,
-		    walk->max_seg - off % walk->max_seg);
+	pos = walk_addr(walk) + off;
+	div_u64_rem(off, walk->max_seg, &in_seg);
+	avail = min(walk_len(walk) - off, (u64)(walk->max_seg - in_seg));
 	/* Bytes left before the boundary, minus one: cannot overflow. */
 	to_boundary = walk->boundary - (pos & walk->boundary);
 	if (to_boundary < avail - 1)
@@ -100,13 +155,17 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_sg_walk_peek, "P2PBUF");
 void p2pbuf_sg_walk_advance(struct p2pbuf_sg_walk *walk, u64 len)
 {
 	walk->off += len;
-	while (walk->sg && walk->off >= sg_dma_len(walk->sg)) {
-		walk->off -= sg_dma_len(walk->sg);
+	while ((walk->sg || walk->range) && walk->off >= walk_len(walk)) {
+		walk->off -= walk_len(walk);
 		if (!walk->left) {
 			walk->sg = NULL;
+			walk->range = NULL;
 			break;
 		}
-		walk->sg = sg_next(walk->sg);
+		if (walk->sg)
+			walk->sg = sg_next(walk->sg);
+		else
+			walk->range++;
 		walk->left--;
 	}
 }

@@ -4,11 +4,13 @@
  * only: no timing is asserted; tools/bench/ measures).
  *
  * DRM_IOCTL_P2PBUF_IMP_BENCH_MAP maps and unmaps an import K times under
- * its reservation lock and reports times and the mapping's entry count;
- * the exporter's legacy map mode (debugfs map_mode, the benchmark's
- * baseline) maps one dma_map_resource() per range.  These subtests check
- * that both give sane answers, leave nothing mapped, refuse bad input, and
- * that a legacy mapping carries the bytes to the right BAR offsets.
+ * its reservation lock, one of three ways (the exporter's sg_table, the
+ * importer's own mapping of the exporter's physical address list, one
+ * dma_map_phys() per range), and reports times and the mapping's entry
+ * count.  These subtests check that every way gives sane answers along
+ * the topology's route, leaves nothing mapped or attached, refuses bad
+ * input, and that the PAL ways are refused where there is no PAL (another
+ * exporter, a migratable object) or no memory (revoked).
  *
  * BAR2 region: 14.5 MiB to 15 MiB belongs to this test (p2pbuf_vfio has
  * 14 to 14.5 MiB; see there for the other tests' regions).
@@ -33,9 +35,9 @@
 #include "../include/uapi/drm/p2pbuf_imp_drm.h"
 #include "../include/uapi/linux/p2pbuf_exporter.h"
 
-IGT_TEST_DESCRIPTION("The benchmark's measurement ioctl (BENCH_MAP) and the "
-		     "exporter's legacy map mode: sane results, nothing left "
-		     "mapped, bad input refused, bytes at the right place.");
+IGT_TEST_DESCRIPTION("The benchmark's measurement ioctl (BENCH_MAP) in its "
+		     "three ways: sane results along the route, nothing left "
+		     "mapped, bad input refused, no PAL where there is none.");
 
 #define IMP_MODULE	"p2pbuf_importer"
 #define EXP_BAR		2
@@ -60,27 +62,41 @@ static void imp_gem_close(uint32_t handle)
 	igt_assert_eq(imp_ioctl(DRM_IOCTL_GEM_CLOSE, &c), 0);
 }
 
-static int bench(uint32_t handle, uint32_t k,
-		 struct drm_p2pbuf_imp_bench_map *b)
+static const char *const way_names[] = {
+	[P2PBUF_IMP_BENCH_WAY_SGT] = "sgt",
+	[P2PBUF_IMP_BENCH_WAY_PAL] = "pal",
+	[P2PBUF_IMP_BENCH_WAY_PER_RANGE] = "per-range",
+};
+
+static int bench_way(uint32_t handle, uint32_t way, uint32_t k,
+		     struct drm_p2pbuf_imp_bench_map *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->handle = handle;
 	b->iterations = k;
+	b->way = way;
 	return imp_ioctl(DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, b);
 }
 
-/* K = 3 maps of @handle: sane numbers, and the import is left as it was. */
-static struct drm_p2pbuf_imp_bench_map bench_ok(uint32_t handle)
+static int bench(uint32_t handle, uint32_t k,
+		 struct drm_p2pbuf_imp_bench_map *b)
+{
+	return bench_way(handle, P2PBUF_IMP_BENCH_WAY_SGT, k, b);
+}
+
+/* K = 3 maps of @handle @way: sane numbers, the import left as it was. */
+static struct drm_p2pbuf_imp_bench_map bench_ok_way(uint32_t handle,
+						    uint32_t way)
 {
 	struct drm_p2pbuf_imp_gem_info before = { .handle = handle };
 	struct drm_p2pbuf_imp_gem_info after = { .handle = handle };
 	struct drm_p2pbuf_imp_bench_map b;
 
 	igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_GEM_INFO, &before), 0);
-	igt_assert_eq(bench(handle, 3, &b), 0);
-	igt_info("bench K=3: nents %u, map %" PRIu64 "/%" PRIu64
+	igt_assert_eq(bench_way(handle, way, 3, &b), 0);
+	igt_info("bench %s K=3: nents %u, map %" PRIu64 "/%" PRIu64
 		 " ns, unmap %" PRIu64 "/%" PRIu64 " ns, map+unmap %" PRIu64
-		 "/%" PRIu64 " ns (median/p99)\n", b.nents,
+		 "/%" PRIu64 " ns (median/p99)\n", way_names[way], b.nents,
 		 (uint64_t)b.map_median_ns, (uint64_t)b.map_p99_ns,
 		 (uint64_t)b.unmap_median_ns, (uint64_t)b.unmap_p99_ns,
 		 (uint64_t)b.total_median_ns, (uint64_t)b.total_p99_ns);
@@ -93,13 +109,20 @@ static struct drm_p2pbuf_imp_bench_map bench_ok(uint32_t handle)
 	igt_assert_lte_u64(b.total_median_ns, b.total_p99_ns);
 	igt_assert_eq_u64(b.reserved[0], 0);
 	igt_assert_eq_u64(b.reserved[1], 0);
+	igt_assert_eq(b.way, way);
 
 	/* The import's own state is untouched: no mapping made or dropped. */
 	igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_GEM_INFO, &after), 0);
 	igt_assert_eq(after.state, before.state);
 	igt_assert_eq_u64(after.maps, before.maps);
 	igt_assert_eq(after.dma_segments, before.dma_segments);
+	igt_assert_eq(after.map_type, before.map_type);
 	return b;
+}
+
+static struct drm_p2pbuf_imp_bench_map bench_ok(uint32_t handle)
+{
+	return bench_ok_way(handle, P2PBUF_IMP_BENCH_WAY_SGT);
 }
 
 /* ---- the exporter ------------------------------------------------------ */
@@ -116,43 +139,24 @@ static int exp_export(const struct p2pbuf_exp_range *r, uint32_t n)
 	return x.fd;
 }
 
-static void map_mode_path(char *path, size_t size)
+/* The exporter's live attachments and mappings (debugfs "buffers"). */
+static void exp_live(long *attachments, long *mappings)
 {
-	snprintf(path, size, "%s/p2pbuf_exporter/%s/map_mode",
-		 igt_debugfs_mount(), t.exp_bdf);
+	char rel[96], text[4096];
+
+	snprintf(rel, sizeof(rel), "p2pbuf_exporter/%s/buffers", t.exp_bdf);
+	igt_assert_lt(0, p2pbuf_debugfs_read(rel, text, sizeof(text)));
+	/* Its first line: the device's counts. */
+	igt_assert_f(sscanf(text, "device %*s resets %*u poison-pending %*u attachments %ld mappings %ld",
+			    attachments, mappings) == 2,
+		     "unexpected %s: %.120s\n", rel, text);
 }
 
-/* Write the exporter's map mode; 0 or a negative errno. */
-static int map_mode_set(const char *mode)
+static int exp_revoke(int dmabuf, uint32_t flags)
 {
-	char path[256];
-	int fd, ret = 0;
+	struct p2pbuf_exp_revoke r = { .flags = flags, .fd = dmabuf };
 
-	map_mode_path(path, sizeof(path));
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, mode, strlen(mode)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static void map_mode_expect(const char *mode)
-{
-	char path[256], buf[32];
-
-	map_mode_path(path, sizeof(path));
-	igt_assert_lt(0, p2pbuf_read_file(path, buf, sizeof(buf)));
-	buf[strcspn(buf, "\n")] = '\0';
-	igt_assert_f(!strcmp(buf, mode), "map_mode is '%s', not '%s'\n", buf,
-		     mode);
-}
-
-static void map_mode_reset_at_exit(int sig)
-{
-	(void)sig;
-	map_mode_set("helper");
+	return ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_REVOKE, &r) ? -errno : 0;
 }
 
 static void require_bar_import(void)
@@ -177,7 +181,6 @@ static void setup(void)
 	snprintf(path, sizeof(path), "/dev/p2pbuf-exp-%s", t.exp_bdf);
 	t.exp_fd = open(path, O_RDWR | O_CLOEXEC);
 	igt_assert_fd(t.exp_fd);
-	igt_install_exit_handler(map_mode_reset_at_exit);
 }
 
 /* A vgem object, exported: system memory, any topology. */
@@ -215,12 +218,17 @@ static void test_smoke(void)
 	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, &handle), 0);
 	b = bench_ok(handle);
 	igt_assert_lte(1, b.nents);
+
+	/* vgem has no physical address list to give. */
+	igt_assert_eq(bench_way(handle, P2PBUF_IMP_BENCH_WAY_PAL, 1, &b),
+		      -EOPNOTSUPP);
+	igt_assert_eq(bench_way(handle, P2PBUF_IMP_BENCH_WAY_PER_RANGE, 1, &b),
+		      -EOPNOTSUPP);
 	imp_gem_close(handle);
 	close(dmabuf);
 
-	/* BAR memory through p2pbuf_exporter, in its default (helper) mode. */
+	/* BAR memory through p2pbuf_exporter's sg_table. */
 	require_bar_import();
-	map_mode_expect("helper");
 	dmabuf = exp_export(r, 3);
 	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, &handle), 0);
 	b = bench_ok(handle);
@@ -264,6 +272,13 @@ static void test_invalid(void)
 	b.flags = 0;
 	b.reserved[1] = 1;
 	igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &b), -EINVAL);
+	b.reserved[1] = 0;
+	b.pad = 1;
+	igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &b), -EINVAL);
+	/* The ways are 0 to 2; the check comes before the exporter is asked. */
+	igt_assert_eq(bench_way(handle, P2PBUF_IMP_BENCH_WAY_PER_RANGE + 1, 1,
+				&b), -EINVAL);
+	igt_assert_eq(bench_way(handle, ~0u, 1, &b), -EINVAL);
 	/* The largest K is accepted. */
 	igt_assert_eq(bench(handle, P2PBUF_IMP_BENCH_MAX_ITERATIONS, &b), 0);
 	imp_gem_close(handle);
@@ -276,60 +291,101 @@ static void test_invalid(void)
 	imp_gem_close(c.handle);
 }
 
-static void test_legacy(void)
+/* Entries a way's mapping of @n ranges has on this topology's route. */
+static unsigned int ways_nents(uint32_t way, unsigned int n)
+{
+	bool iova = !strcmp(p2pbuf_bed_expect() ?: "", "host-bridge-iova");
+
+	/* One IOVA range for the buffer, or one entry per range. */
+	if (way == P2PBUF_IMP_BENCH_WAY_PER_RANGE)
+		return n;
+	return iova ? 1 : n;
+}
+
+static void test_ways(void)
 {
 	const struct p2pbuf_exp_range r[] = {
 		{ REGION_BENCH + 32 * PAGE, PAGE },
 		{ REGION_BENCH + 16 * PAGE, 2 * PAGE },
 		{ REGION_BENCH + 24 * PAGE, PAGE },
 	};
-	struct drm_p2pbuf_imp_pattern p = { .seed = 0x4c };
+	struct p2pbuf_exp_query q = {};
+	struct p2pbuf_exp_alloc a = {
+		.flags = P2PBUF_EXP_ALLOC_MIGRATABLE, .bar = EXP_BAR,
+		.open_flags = O_RDWR | O_CLOEXEC,
+	};
 	struct drm_p2pbuf_imp_bench_map b;
-	uint64_t size = 4 * PAGE, pos = 0;
-	uint32_t handle;
+	long attachments, mappings;
+	uint32_t handle, way;
 	int dmabuf;
 
 	require_bar_import();
-	map_mode_expect("helper");
-	igt_assert_eq(map_mode_set("sideways"), -EINVAL);
-	/* Not while the device has a buffer. */
-	dmabuf = exp_export(r, 1);
-	igt_assert_eq(map_mode_set("legacy"), -EBUSY);
-	map_mode_expect("helper");
-	close(dmabuf);
-
-	igt_assert_eq(map_mode_set("legacy"), 0);
-	map_mode_expect("legacy");
+	igt_require_f(p2pbuf_bed_expect(), "outside the test bed: no expected route\n");
 	dmabuf = exp_export(r, 3);
 	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, &handle), 0);
-	b = bench_ok(handle);
-	/* One dma_map_resource() per range: one entry per range. */
-	igt_assert_eq(b.nents, 3);
-
-	if (p2pbuf_bed_data_ok()) {
-		p.handle = handle;
-		p.size = size;
-		igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_PATTERN, &p), 0);
-		p.op = P2PBUF_IMP_PATTERN_CHECK;
-		igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_PATTERN, &p), 0);
-		igt_assert_eq_u64(p.bad_offset, P2PBUF_IMP_PATTERN_MATCH);
-		/* Range boundaries fall on multiples of 256 bytes. */
-		for (unsigned int i = 0; i < 3; pos += r[i].length, i++)
-			igt_assert_eq(p2pbuf_host_check_pattern(r[i].offset,
-								r[i].length,
-								p.seed +
-								7 * pos +
-								(pos >> 8)),
-				      0);
-		igt_assert_eq(p2pbuf_host_check_fill(REGION_BENCH + 18 * PAGE,
-						     6 * PAGE, 0), 0);
-	} else {
-		igt_info("no byte check: %s\n", p2pbuf_bed_data());
+	for (way = 0; way <= P2PBUF_IMP_BENCH_WAY_PER_RANGE; way++) {
+		b = bench_ok_way(handle, way);
+		igt_assert_f(b.nents == ways_nents(way, 3),
+			     "way %s: %u entries on route %s, not %u\n",
+			     way_names[way], b.nents, p2pbuf_bed_expect(),
+			     ways_nents(way, 3));
+		/* The bench's own attachment is gone, nothing stays mapped. */
+		exp_live(&attachments, &mappings);
+		igt_assert_eq(attachments, 1);
+		igt_assert_eq(mappings, 0);
 	}
+
+	/*
+	 * The import itself takes a PAL and is mapped for the engine: the
+	 * ways measure beside it and leave both alone.
+	 */
+	{
+		struct drm_p2pbuf_imp_gem_mapping m = {
+			.handle = handle, .accept = P2PBUF_IMP_MAP_PAL,
+		};
+		struct drm_p2pbuf_imp_gem_info info = {
+			.handle = handle, .flags = P2PBUF_IMP_GEM_INFO_MAP,
+		};
+
+		igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING, &m), 0);
+		igt_assert_eq(m.map_type, P2PBUF_IMP_MAP_TYPE_PAL);
+		igt_assert_eq(imp_ioctl(DRM_IOCTL_P2PBUF_IMP_GEM_INFO, &info), 0);
+		for (way = 0; way <= P2PBUF_IMP_BENCH_WAY_PER_RANGE; way++)
+			igt_assert_eq(bench_ok_way(handle, way).nents,
+				      ways_nents(way, 3));
+		exp_live(&attachments, &mappings);
+		igt_assert_eq(attachments, 1);
+		igt_assert_eq(mappings, 1);
+	}
+
+	/* Revoked: no way maps, the PAL is refused like the sg_table. */
+	igt_assert_eq(exp_revoke(dmabuf, 0), 0);
+	for (way = 0; way <= P2PBUF_IMP_BENCH_WAY_PER_RANGE; way++)
+		igt_assert_f(bench_way(handle, way, 1, &b) == -ENODEV,
+			     "way %s maps a revoked buffer\n", way_names[way]);
+	exp_live(&attachments, &mappings);
+	igt_assert_eq(attachments, 1);
+	igt_assert_eq(mappings, 0);
+	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
+	bench_ok_way(handle, P2PBUF_IMP_BENCH_WAY_PAL);
 	imp_gem_close(handle);
 	close(dmabuf);
-	igt_assert_eq(map_mode_set("helper"), 0);
-	map_mode_expect("helper");
+
+	/* A migratable object's placement is the exporter's: no PAL. */
+	igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_QUERY, &q), 0);
+	a.size = q.align > PAGE ? q.align : PAGE;
+	igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_ALLOC, &a), 0);
+	igt_assert_eq(drmPrimeFDToHandle(t.fd, a.fd, &handle), 0);
+	bench_ok(handle);
+	igt_assert_eq(bench_way(handle, P2PBUF_IMP_BENCH_WAY_PAL, 1, &b),
+		      -EOPNOTSUPP);
+	igt_assert_eq(bench_way(handle, P2PBUF_IMP_BENCH_WAY_PER_RANGE, 1, &b),
+		      -EOPNOTSUPP);
+	exp_live(&attachments, &mappings);
+	igt_assert_eq(attachments, 1);
+	igt_assert_eq(mappings, 0);
+	imp_gem_close(handle);
+	close(a.fd);
 }
 
 int igt_main()
@@ -345,12 +401,11 @@ int igt_main()
 	igt_subtest("bench-map-invalid")
 		test_invalid();
 
-	igt_describe("The exporter's legacy map mode (benchmark baseline): refused while buffers exist, one DMA entry per range, bytes land at the ranges' BAR offsets.");
-	igt_subtest("bench-map-legacy")
-		test_legacy();
+	igt_describe("BENCH_MAP's three ways on a three-range BAR import: entries as the route gives them (one IOVA range or one per range; per-range always one per range), the bench's attachment and mappings gone after each; every way refused with -ENODEV while revoked; the PAL ways refused with -EOPNOTSUPP for a migratable object.");
+	igt_subtest("bench-map-ways")
+		test_ways();
 
 	igt_fixture() {
-		map_mode_set("helper");
 		if (t.exp_fd >= 0)
 			close(t.exp_fd);
 		if (t.fd >= 0)

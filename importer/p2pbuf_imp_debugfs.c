@@ -3,8 +3,10 @@
  * debugfs, in the DRM device's directory (/sys/kernel/debug/dri/N/):
  *
  * imports       every imported object: the exporter, the attachment's
- *               state (mapped, invalidated, ...), and the DMA address
- *               list of the current mapping, as the engine is given it
+ *               state (mapped, invalidated, ...), the negotiated mapping
+ *               type, and the DMA address list of the current mapping,
+ *               as the engine is given it (for a PAL also the route and
+ *               the exporter's physical ranges)
  * engine        the engine's state and counters
  * inject_stall  write N: the next N engine commands pretend to hang, and
  *               the engine reports busy from then on; write 0: the hang
@@ -27,9 +29,44 @@
 #include <drm/drm_debugfs.h>
 #include <drm/drm_file.h>
 
+#include <p2pbuf/p2p_path.h>
+#include <p2pbuf/pal.h>
 #include <p2pbuf/sg_walk.h>
 
 #include "p2pbuf_imp_drv.h"
+
+/*
+ * A PAL import: the route the exporter decided, the physical ranges it
+ * handed out, and the driver's own DMA addresses of them, in the same
+ * "segments"/"runs"/"seg" lines as an sg_table's.
+ */
+static void p2pbuf_imp_show_pal(struct seq_file *m,
+				struct p2pbuf_imp_import *imp)
+{
+	const struct p2pbuf_imp_pal_map *map = &imp->pal_map;
+	const struct p2pbuf_pal *pal = &imp->dynimp.pal;
+	unsigned int i, runs = 0;
+	dma_addr_t end = 0;
+
+	seq_printf(m, "route %s\n", p2pbuf_path_name(map->route));
+	seq_printf(m, "pal-mapping %s\n",
+		   map->iova_len ? "iova" : map->per_range ? "dma-map-phys" :
+		   "bus-addr");
+	seq_printf(m, "pal-ranges %u\n", pal->nr_ranges);
+	for (i = 0; i < pal->nr_ranges; i++)
+		seq_printf(m, "pal %u %pap %#llx\n", i, &pal->vec[i].paddr,
+			   (unsigned long long)pal->vec[i].len);
+	for (i = 0; i < map->nr; i++) {
+		if (!i || map->ranges[i].addr != end)
+			runs++;
+		end = map->ranges[i].addr + map->ranges[i].len;
+	}
+	seq_printf(m, "segments %u\n", map->nr);
+	seq_printf(m, "runs %u\n", runs);
+	for (i = 0; i < map->nr; i++)
+		seq_printf(m, "seg %u %pad %#llx\n", i, &map->ranges[i].addr,
+			   (unsigned long long)map->ranges[i].len);
+}
 
 static void p2pbuf_imp_show_import(struct seq_file *m,
 				   struct p2pbuf_imp_import *imp)
@@ -49,6 +86,13 @@ static void p2pbuf_imp_show_import(struct seq_file *m,
 	seq_printf(m, "invalidates %lu\n", dyn->invalidates);
 	seq_printf(m, "map-errno %d\n", dyn->map_err);
 
+	seq_printf(m, "map-type %s\n", p2pbuf_map_type_name(dyn->type));
+
+	if (dyn->pal_mapped) {
+		p2pbuf_imp_show_pal(m, imp);
+		seq_puts(m, "\n");
+		return;
+	}
 	sgt = dyn->sgt;
 	seq_printf(m, "segments %u\n", sgt ? sgt->nents : 0);
 	seq_printf(m, "runs %u\n", sgt ? p2pbuf_sgt_dma_runs(sgt) : 0);

@@ -77,6 +77,8 @@ static const struct drm_ioctl_desc p2pbuf_imp_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PBUF_IMP_BENCH_MAP, p2pbuf_imp_bench_map_ioctl,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PBUF_IMP_GEM_MAPPING, p2pbuf_imp_gem_mapping_ioctl,
+			  DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(p2pbuf_imp_fops);

@@ -19,6 +19,8 @@
 #ifndef _P2PBUF_IMP_DRV_H
 #define _P2PBUF_IMP_DRV_H
 
+#include <linux/dma-direction.h>
+#include <linux/dma-mapping.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -30,11 +32,13 @@
 #include <drm/drm_gem_shmem_helper.h>
 
 #include <p2pbuf/dynamic_import.h>
+#include <p2pbuf/pal.h>
 
 struct dma_buf;
 struct dma_fence;
 struct dma_resv;
 struct drm_file;
+struct p2pbuf_sg_walk;
 struct pci_dev;
 struct sg_table;
 
@@ -159,16 +163,62 @@ struct p2pbuf_imp_native {
 };
 
 /**
+ * struct p2pbuf_imp_pal_map - the importer's own mapping of a PAL
+ * @iova: the IOVA range of the whole buffer (route
+ *	%P2PBUF_PATH_HOST_BRIDGE_IOVA, unless @per_range)
+ * @iova_len: bytes linked into @iova so far
+ * @route: the route the mapping followed (the PAL's)
+ * @dir: direction of the mapping
+ * @per_range: every range was mapped with dma_map_phys() (the direct
+ *	route, a failed dma_iova_try_alloc(), or %P2PBUF_IMP_PAL_PER_RANGE)
+ * @nr: number of entries in @ranges
+ * @ranges: the DMA addresses the engine is given, in buffer order: one
+ *	entry for an IOVA mapping, one per PAL range otherwise
+ *
+ * Built by p2pbuf_imp_pal_dma_map(), given back by
+ * p2pbuf_imp_pal_dma_unmap(); the caller serializes the two (an import's
+ * reservation lock).
+ */
+struct p2pbuf_imp_pal_map {
+	struct dma_iova_state iova;
+	size_t iova_len;
+	enum p2pbuf_path route;
+	enum dma_data_direction dir;
+	bool per_range;
+	unsigned int nr;
+	struct p2pbuf_dma_range *ranges;
+};
+
+/* p2pbuf_imp_pal_dma_map() flag: dma_map_phys() per range, even with an IOMMU */
+#define P2PBUF_IMP_PAL_PER_RANGE	BIT(0)
+
+/**
+ * struct p2pbuf_imp_dma - the DMA addresses of an object, as the engine
+ *	walks them
+ * @sgt: an sg_table (native objects, sg_table imports), or NULL
+ * @ranges: the importer's own mapping of a PAL import, when @sgt is NULL
+ * @nr_ranges: entries of @ranges
+ */
+struct p2pbuf_imp_dma {
+	struct sg_table *sgt;
+	const struct p2pbuf_dma_range *ranges;
+	unsigned int nr_ranges;
+};
+
+/**
  * struct p2pbuf_imp_import - a GEM object wrapping an imported dma-buf
  * @base: the GEM object; base.resv is the dma-buf's reservation object
  * @dmabuf: the imported buffer (a reference is held)
  * @dynimp: the dynamic attachment and its mapping (locking: see there)
+ * @pal_map: the driver's own mapping while @dynimp holds a PAL; under the
+ *	reservation lock like @dynimp
  * @node: in &p2pbuf_imp_device.imports, under its imports_lock
  */
 struct p2pbuf_imp_import {
 	struct drm_gem_object base;
 	struct dma_buf *dmabuf;
 	struct p2pbuf_dynimp dynimp;
+	struct p2pbuf_imp_pal_map pal_map;
 	struct list_head node;
 };
 
@@ -202,7 +252,7 @@ void p2pbuf_imp_engine_set_hang(struct p2pbuf_imp_engine *engine,
 struct drm_gem_object *p2pbuf_imp_gem_create_object(struct drm_device *drm,
 						    size_t size);
 void p2pbuf_imp_gem_unmap_all(struct p2pbuf_imp_device *idev);
-struct sg_table *p2pbuf_imp_gem_map(struct drm_gem_object *obj);
+int p2pbuf_imp_gem_map(struct drm_gem_object *obj, struct p2pbuf_imp_dma *dma);
 void p2pbuf_imp_gem_sync(struct drm_gem_object *obj, struct sg_table *sgt,
 			 bool for_device);
 int p2pbuf_imp_gem_create_ioctl(struct drm_device *drm, void *data,
@@ -217,6 +267,22 @@ struct drm_gem_object *p2pbuf_imp_gem_prime_import(struct drm_device *drm,
 						   struct dma_buf *dmabuf);
 struct p2pbuf_imp_import *to_p2pbuf_imp_import(struct drm_gem_object *obj);
 void p2pbuf_imp_prime_kill_all(struct p2pbuf_imp_device *idev);
+
+/* p2pbuf_imp_pal.c */
+int p2pbuf_imp_pal_dma_map(struct device *dev, const struct p2pbuf_pal *pal,
+			   struct p2pbuf_imp_pal_map *map,
+			   enum dma_data_direction dir, unsigned int flags);
+void p2pbuf_imp_pal_dma_unmap(struct device *dev,
+			      struct p2pbuf_imp_pal_map *map);
+int p2pbuf_imp_dma_walk_start(struct p2pbuf_sg_walk *walk,
+			      const struct p2pbuf_imp_dma *dma,
+			      struct device *dev, u64 offset);
+int p2pbuf_imp_gem_mapping_ioctl(struct drm_device *drm, void *data,
+				 struct drm_file *file);
+int p2pbuf_imp_import_pal_map(struct p2pbuf_dynimp *dynimp,
+			      const struct p2pbuf_pal *pal);
+void p2pbuf_imp_import_pal_unmap(struct p2pbuf_dynimp *dynimp,
+				 const struct p2pbuf_pal *pal);
 
 /* p2pbuf_imp_submit.c */
 int p2pbuf_imp_copy_ioctl(struct drm_device *drm, void *data,

@@ -14,6 +14,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
+#include <linux/scatterlist.h>
 
 #include <drm/drm_device.h>
 #include <drm/drm_drv.h>
@@ -26,28 +27,48 @@
 
 #include "p2pbuf_imp_drv.h"
 
+/* The current mapping of an import; it is mapped. */
+static void p2pbuf_imp_import_dma(struct p2pbuf_imp_import *imp,
+				  struct p2pbuf_imp_dma *dma)
+{
+	*dma = (struct p2pbuf_imp_dma){ .sgt = imp->dynimp.sgt };
+	if (imp->dynimp.pal_mapped) {
+		dma->ranges = imp->pal_map.ranges;
+		dma->nr_ranges = imp->pal_map.nr;
+	}
+}
+
 /**
  * p2pbuf_imp_gem_map() - the DMA addresses of an object for the engine
  * @obj: a native or imported object, with its reservation lock held
+ * @dma: set to the addresses: an sg_table (native objects, imports of the
+ *	sg_table type) or the driver's own range list (PAL imports)
  *
  * An import is mapped if it is not (see p2pbuf_dynimp_map()).  The result
  * stays valid while the lock is held, and after that for as long as a job
  * whose fence is in the object's reservation object runs.
  *
- * Return: the table (DMA side), or an ERR_PTR(): for imports the error of
- * the exporter's map; -ENODEV for a native object after unbind.
+ * Return: 0, or for imports the error of the map (the exporter's, or the
+ * driver's own mapping of a PAL); -ENODEV for a native object after
+ * unbind.
  */
-struct sg_table *p2pbuf_imp_gem_map(struct drm_gem_object *obj)
+int p2pbuf_imp_gem_map(struct drm_gem_object *obj, struct p2pbuf_imp_dma *dma)
 {
 	struct p2pbuf_imp_import *imp = to_p2pbuf_imp_import(obj);
 	struct drm_gem_shmem_object *shmem;
+	int ret;
 
 	dma_resv_assert_held(obj->resv);
 
-	if (imp)
-		return p2pbuf_dynimp_map(&imp->dynimp);
+	if (imp) {
+		ret = p2pbuf_dynimp_map(&imp->dynimp);
+		if (!ret)
+			p2pbuf_imp_import_dma(imp, dma);
+		return ret;
+	}
 	shmem = to_drm_gem_shmem_obj(obj);
-	return shmem->sgt ?: ERR_PTR(-ENODEV);
+	*dma = (struct p2pbuf_imp_dma){ .sgt = shmem->sgt };
+	return shmem->sgt ? 0 : -ENODEV;
 }
 
 static struct p2pbuf_imp_native *to_p2pbuf_imp_native(struct drm_gem_object *obj)
@@ -136,12 +157,12 @@ void p2pbuf_imp_gem_unmap_all(struct p2pbuf_imp_device *idev)
  * @for_device: true before the engine uses it, false after
  *
  * Imports need nothing: the exporter's memory is not cached by the CPU on
- * our behalf.
+ * our behalf (and a PAL import has no table).
  */
 void p2pbuf_imp_gem_sync(struct drm_gem_object *obj, struct sg_table *sgt,
 			 bool for_device)
 {
-	if (to_p2pbuf_imp_import(obj))
+	if (to_p2pbuf_imp_import(obj) || !sgt)
 		return;
 	if (for_device)
 		dma_sync_sgtable_for_device(obj->dev->dev, sgt,
@@ -234,6 +255,7 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 	struct drm_p2pbuf_imp_gem_info *args = data;
 	struct p2pbuf_imp_import *imp;
 	struct drm_gem_object *obj;
+	struct p2pbuf_imp_dma dma = {};
 	struct p2pbuf_dynimp *dyn;
 	struct sg_table *sgt;
 	int ret = 0;
@@ -245,7 +267,10 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 		return -ENOENT;
 
 	args->size = obj->size;
-	args->pad = 0;
+	args->map_type = P2PBUF_IMP_MAP_TYPE_SGT;
+	args->dma_addr = 0;
+	args->route = P2PBUF_IMP_ROUTE_UNKNOWN;
+	args->pad2 = 0;
 	ret = dma_resv_lock_interruptible(obj->resv, NULL);
 	if (ret)
 		goto out;
@@ -261,16 +286,15 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 		args->maps = 1;
 		args->invalidates = 0;
 		args->dma_segments = sgt ? sgt->nents : 0;
+		args->dma_addr = sgt ? sg_dma_address(sgt->sgl) : 0;
 		goto unlock;
 	}
 
 	dyn = &imp->dynimp;
 	if (args->flags & P2PBUF_IMP_GEM_INFO_MAP) {
-		sgt = p2pbuf_dynimp_map(dyn);
-		if (IS_ERR(sgt)) {
-			ret = PTR_ERR(sgt);
+		ret = p2pbuf_dynimp_map(dyn);
+		if (ret)
 			goto unlock;
-		}
 	}
 	args->kind = P2PBUF_IMP_KIND_IMPORT;
 	args->state = p2pbuf_imp_uapi_state[dyn->state];
@@ -278,7 +302,23 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 	args->map_errno = dyn->map_err;
 	args->maps = dyn->maps;
 	args->invalidates = dyn->invalidates;
-	args->dma_segments = dyn->sgt ? dyn->sgt->nents : 0;
+	args->map_type = dyn->type;
+	args->dma_segments = 0;
+	if (dyn->sgt) {
+		args->dma_segments = dyn->sgt->nents;
+		args->dma_addr = sg_dma_address(dyn->sgt->sgl);
+	} else if (dyn->pal_mapped) {
+		p2pbuf_imp_import_dma(imp, &dma);
+		args->dma_segments = dma.nr_ranges;
+		args->dma_addr = dma.ranges[0].addr;
+		/* enum p2pbuf_path and P2PBUF_IMP_ROUTE_* share their values. */
+		BUILD_BUG_ON(P2PBUF_IMP_ROUTE_BUS_ADDR != P2PBUF_PATH_BUS_ADDR ||
+			     P2PBUF_IMP_ROUTE_HOST_BRIDGE_IOVA !=
+			     P2PBUF_PATH_HOST_BRIDGE_IOVA ||
+			     P2PBUF_IMP_ROUTE_HOST_BRIDGE_DIRECT !=
+			     P2PBUF_PATH_HOST_BRIDGE_DIRECT);
+		args->route = imp->pal_map.route;
+	}
 unlock:
 	dma_resv_unlock(obj->resv);
 out:

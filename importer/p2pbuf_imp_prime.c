@@ -11,6 +11,10 @@
  * a buffer's DMA before the mapping is given back
  * (p2pbuf_imp_engine_quiesce()).
  *
+ * An import is mapped with the exporter's sg_table until userspace lets
+ * it take a physical address list (DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING):
+ * the driver then maps the exporter's ranges itself (p2pbuf_imp_pal.c).
+ *
  * The attachment allows peer-to-peer memory unless the p2p module
  * parameter was off when the buffer was imported: the importer then
  * behaves like a device that can only reach system memory, and exporters
@@ -72,6 +76,8 @@ static void p2pbuf_imp_import_quiesce(struct p2pbuf_dynimp *dynimp)
 
 static const struct p2pbuf_dynimp_ops p2pbuf_imp_dynimp_ops = {
 	.quiesce = p2pbuf_imp_import_quiesce,
+	.pal_map = p2pbuf_imp_import_pal_map,
+	.pal_unmap = p2pbuf_imp_import_pal_unmap,
 };
 
 /**

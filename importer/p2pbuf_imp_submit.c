@@ -13,7 +13,9 @@
  *    job, and unlocks;
  * 3. programs the engine with the DMA addresses of the mappings, piece by
  *    piece: walked with the device's segment limits (helpers/sg_walk.c),
- *    cut to the engine's transfer size;
+ *    cut to the engine's transfer size.  The addresses are an sg_table
+ *    (the exporter mapped) or the driver's own range list (a PAL import,
+ *    p2pbuf_imp_pal.c): the walk is the same;
  * 4. signals its fence.
  *
  * If an exporter invalidates a mapping while the job runs (step 3), the
@@ -130,8 +132,8 @@ static int p2pbuf_imp_op_wait_deps(struct p2pbuf_imp_op *op)
 static int p2pbuf_imp_job_prepare(struct p2pbuf_imp_engine *engine,
 				  struct p2pbuf_imp_op *op,
 				  struct p2pbuf_imp_job *job,
-				  struct sg_table **src_sgt,
-				  struct sg_table **dst_sgt)
+				  struct p2pbuf_imp_dma *src_dma,
+				  struct p2pbuf_imp_dma *dst_dma)
 {
 	struct dma_fence *fence;
 	struct drm_exec exec;
@@ -155,21 +157,17 @@ static int p2pbuf_imp_job_prepare(struct p2pbuf_imp_engine *engine,
 	}
 
 	if (op->src) {
-		*src_sgt = p2pbuf_imp_gem_map(op->src);
-		if (IS_ERR(*src_sgt)) {
-			ret = PTR_ERR(*src_sgt);
+		ret = p2pbuf_imp_gem_map(op->src, src_dma);
+		if (ret)
 			goto out;
-		}
 		ret = p2pbuf_imp_job_sync(op->src, false);
 		if (ret)
 			goto out;
 	}
 	if (op->dst) {
-		*dst_sgt = p2pbuf_imp_gem_map(op->dst);
-		if (IS_ERR(*dst_sgt)) {
-			ret = PTR_ERR(*dst_sgt);
+		ret = p2pbuf_imp_gem_map(op->dst, dst_dma);
+		if (ret)
 			goto out;
-		}
 		ret = p2pbuf_imp_job_sync(op->dst, true);
 		if (ret)
 			goto out;
@@ -211,19 +209,19 @@ static int p2pbuf_imp_move(struct p2pbuf_imp_engine *engine,
 static int p2pbuf_imp_run_copy(struct p2pbuf_imp_engine *engine,
 			       struct p2pbuf_imp_op *op,
 			       const struct p2pbuf_imp_job *job,
-			       struct sg_table *src_sgt,
-			       struct sg_table *dst_sgt)
+			       const struct p2pbuf_imp_dma *src_dma,
+			       const struct p2pbuf_imp_dma *dst_dma)
 {
 	struct p2pbuf_sg_walk src, dst;
 	dma_addr_t src_addr, dst_addr;
 	u64 len;
 	int ret;
 
-	ret = p2pbuf_sg_walk_start(&src, src_sgt, engine->dev,
-				   op->src_off + op->done);
+	ret = p2pbuf_imp_dma_walk_start(&src, src_dma, engine->dev,
+					op->src_off + op->done);
 	if (!ret)
-		ret = p2pbuf_sg_walk_start(&dst, dst_sgt, engine->dev,
-					   op->dst_off + op->done);
+		ret = p2pbuf_imp_dma_walk_start(&dst, dst_dma, engine->dev,
+						op->dst_off + op->done);
 	while (!ret && op->done < op->size) {
 		len = min(op->size - op->done, P2PBUF_IMP_ENGINE_CHUNK);
 		len = min(len, p2pbuf_sg_walk_peek(&src, &src_addr));
@@ -245,7 +243,7 @@ static int p2pbuf_imp_run_copy(struct p2pbuf_imp_engine *engine,
 static int p2pbuf_imp_run_write(struct p2pbuf_imp_engine *engine,
 				struct p2pbuf_imp_op *op,
 				const struct p2pbuf_imp_job *job,
-				struct sg_table *dst_sgt)
+				const struct p2pbuf_imp_dma *dst_dma)
 {
 	u8 *pattern = engine->bounce;
 	struct p2pbuf_sg_walk dst;
@@ -253,8 +251,8 @@ static int p2pbuf_imp_run_write(struct p2pbuf_imp_engine *engine,
 	u64 len, i;
 	int ret;
 
-	ret = p2pbuf_sg_walk_start(&dst, dst_sgt, engine->dev,
-				   op->dst_off + op->done);
+	ret = p2pbuf_imp_dma_walk_start(&dst, dst_dma, engine->dev,
+					op->dst_off + op->done);
 	while (!ret && op->done < op->size) {
 		len = min(op->size - op->done, P2PBUF_IMP_ENGINE_CHUNK);
 		len = min(len, p2pbuf_sg_walk_peek(&dst, &dst_addr));
@@ -277,7 +275,7 @@ static int p2pbuf_imp_run_write(struct p2pbuf_imp_engine *engine,
 static int p2pbuf_imp_run_check(struct p2pbuf_imp_engine *engine,
 				struct p2pbuf_imp_op *op,
 				const struct p2pbuf_imp_job *job,
-				struct sg_table *src_sgt)
+				const struct p2pbuf_imp_dma *src_dma)
 {
 	u64 buf = p2pbuf_imp_engine_buffer();
 	const u8 *seen = engine->bounce;
@@ -287,8 +285,8 @@ static int p2pbuf_imp_run_check(struct p2pbuf_imp_engine *engine,
 	u8 want;
 	int ret;
 
-	ret = p2pbuf_sg_walk_start(&src, src_sgt, engine->dev,
-				   op->src_off + op->done);
+	ret = p2pbuf_imp_dma_walk_start(&src, src_dma, engine->dev,
+					op->src_off + op->done);
 	while (!ret && op->done < op->size) {
 		len = min(op->size - op->done, P2PBUF_IMP_ENGINE_CHUNK);
 		len = min(len, p2pbuf_sg_walk_peek(&src, &src_addr));
@@ -321,32 +319,32 @@ static int p2pbuf_imp_run_check(struct p2pbuf_imp_engine *engine,
 static int p2pbuf_imp_job_run(struct p2pbuf_imp_engine *engine,
 			      struct p2pbuf_imp_op *op,
 			      const struct p2pbuf_imp_job *job,
-			      struct sg_table *src_sgt,
-			      struct sg_table *dst_sgt)
+			      const struct p2pbuf_imp_dma *src_dma,
+			      const struct p2pbuf_imp_dma *dst_dma)
 {
 	int ret;
 
 	if (op->src)
-		p2pbuf_imp_gem_sync(op->src, src_sgt, true);
+		p2pbuf_imp_gem_sync(op->src, src_dma->sgt, true);
 	if (op->dst && op->dst != op->src)
-		p2pbuf_imp_gem_sync(op->dst, dst_sgt, true);
+		p2pbuf_imp_gem_sync(op->dst, dst_dma->sgt, true);
 
 	switch (op->kind) {
 	case P2PBUF_IMP_OP_COPY:
-		ret = p2pbuf_imp_run_copy(engine, op, job, src_sgt, dst_sgt);
+		ret = p2pbuf_imp_run_copy(engine, op, job, src_dma, dst_dma);
 		break;
 	case P2PBUF_IMP_OP_WRITE:
-		ret = p2pbuf_imp_run_write(engine, op, job, dst_sgt);
+		ret = p2pbuf_imp_run_write(engine, op, job, dst_dma);
 		break;
 	default:
-		ret = p2pbuf_imp_run_check(engine, op, job, src_sgt);
+		ret = p2pbuf_imp_run_check(engine, op, job, src_dma);
 		break;
 	}
 
 	if (op->src)
-		p2pbuf_imp_gem_sync(op->src, src_sgt, false);
+		p2pbuf_imp_gem_sync(op->src, src_dma->sgt, false);
 	if (op->dst && op->dst != op->src)
-		p2pbuf_imp_gem_sync(op->dst, dst_sgt, false);
+		p2pbuf_imp_gem_sync(op->dst, dst_dma->sgt, false);
 	return ret;
 }
 
@@ -370,7 +368,7 @@ static int p2pbuf_imp_submit(struct p2pbuf_imp_device *idev,
 
 	ret = p2pbuf_imp_engine_ready(engine);
 	while (!ret && op->done < op->size) {
-		struct sg_table *src_sgt = NULL, *dst_sgt = NULL;
+		struct p2pbuf_imp_dma src_dma = {}, dst_dma = {};
 		struct p2pbuf_imp_job job = {};
 		u64 before = op->done;
 		bool cookie;
@@ -380,13 +378,13 @@ static int p2pbuf_imp_submit(struct p2pbuf_imp_device *idev,
 			ret = -ENODEV;
 			break;
 		}
-		ret = p2pbuf_imp_job_prepare(engine, op, &job, &src_sgt,
-					     &dst_sgt);
+		ret = p2pbuf_imp_job_prepare(engine, op, &job, &src_dma,
+					     &dst_dma);
 		if (ret)
 			break;
 
 		cookie = dma_fence_begin_signalling();
-		ret = p2pbuf_imp_job_run(engine, op, &job, src_sgt, dst_sgt);
+		ret = p2pbuf_imp_job_run(engine, op, &job, &src_dma, &dst_dma);
 		p2pbuf_imp_engine_finish(engine, &job,
 					 ret == -EAGAIN ? -ECANCELED : ret);
 		dma_fence_end_signalling(cookie);

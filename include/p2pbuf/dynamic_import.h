@@ -9,6 +9,8 @@
 #include <linux/dma-buf.h>
 #include <linux/types.h>
 
+#include <p2pbuf/pal.h>
+
 struct device;
 struct sg_table;
 struct p2pbuf_dynimp;
@@ -24,15 +26,26 @@ struct p2pbuf_dynimp;
  *	take that lock, must not wait for anything that may need it, and
  *	must return in bounded time: the exporter may be revoking the
  *	memory and waits for the unmap that follows.
+ * @pal_map: map @pal for the importing device, the driver's own way
+ *	(helpers give the ranges, the driver owns its IOVA space).  Called
+ *	with the reservation lock held, by p2pbuf_dynimp_map() when the
+ *	negotiated type is %P2PBUF_MAP_PAL.  Returns 0 or a negative errno.
+ *	Needed only by importers that accept %P2PBUF_MAP_PAL.
+ * @pal_unmap: undo @pal_map; the device no longer uses the mapping
+ *	(@quiesce ran, or the driver stopped it).  Reservation lock held.
  */
 struct p2pbuf_dynimp_ops {
 	void (*quiesce)(struct p2pbuf_dynimp *imp);
+	int (*pal_map)(struct p2pbuf_dynimp *imp, const struct p2pbuf_pal *pal);
+	void (*pal_unmap)(struct p2pbuf_dynimp *imp,
+			  const struct p2pbuf_pal *pal);
 };
 
 /**
  * enum p2pbuf_dynimp_state - the mapping of a dynamic import
  * @P2PBUF_DYNIMP_UNMAPPED: not mapped yet (or unmapped by the importer)
- * @P2PBUF_DYNIMP_MAPPED: mapped; &p2pbuf_dynimp.sgt is valid
+ * @P2PBUF_DYNIMP_MAPPED: mapped: &p2pbuf_dynimp.sgt is valid, or (type
+ *	%P2PBUF_MAP_PAL) &p2pbuf_dynimp.pal and the driver's own mapping
  * @P2PBUF_DYNIMP_INVALIDATED: the exporter invalidated the mapping and it
  *	was dropped; the next use maps again (which fails if the exporter
  *	revoked the memory)
@@ -50,15 +63,25 @@ enum p2pbuf_dynimp_state {
  * @attach: the attachment.  Set by p2pbuf_dynimp_attach(), constant until
  *	p2pbuf_dynimp_detach().
  * @ops: the importer's callbacks; constant
- * @sgt: the current mapping, NULL when there is none
+ * @sgt: the current sg_table mapping, NULL when there is none
+ * @pal_ops: the exporter's PAL interconnect (p2pbuf_pal_ops_of()), NULL if
+ *	the exporter has none; constant
+ * @accepted: mapping types the driver accepts, P2PBUF_MAP_BIT() mask;
+ *	%P2PBUF_MAP_SGT only until p2pbuf_dynimp_set_types()
+ * @type: the negotiated mapping type, %P2PBUF_MAP_SGT until a
+ *	negotiation picked another
+ * @pal: the current PAL, valid while @pal_mapped
+ * @pal_mapped: @pal is held from the exporter and mapped by the driver
  * @state: see &enum p2pbuf_dynimp_state
  * @map_err: errno of the last failed map, 0 after a successful one
  * @maps: number of mappings made
  * @invalidates: number of invalidations the exporter sent
  *
- * @sgt, @state, @map_err, @maps and @invalidates are protected by the
+ * @sgt, @accepted, @type, @pal, @pal_mapped, @state, @map_err, @maps
+ * and @invalidates are protected by the
  * dma-buf's reservation lock (&dma_buf.resv, which is also the importer's
- * GEM object's resv).  The device may use the addresses in @sgt only for
+ * GEM object's resv).  The device may use the addresses in @sgt (or of
+ * the driver's mapping of @pal) only for
  * DMA that @ops->quiesce can stop, i.e. DMA the driver tracks.
  */
 struct p2pbuf_dynimp {
@@ -66,6 +89,11 @@ struct p2pbuf_dynimp {
 	const struct p2pbuf_dynimp_ops *ops;
 
 	struct sg_table *sgt;
+	const struct p2pbuf_pal_ops *pal_ops;
+	u32 accepted;
+	enum p2pbuf_map_type type;
+	struct p2pbuf_pal pal;
+	bool pal_mapped;
 	enum p2pbuf_dynimp_state state;
 	int map_err;
 	unsigned long maps;
@@ -76,7 +104,8 @@ int p2pbuf_dynimp_attach(struct p2pbuf_dynimp *imp, struct dma_buf *dmabuf,
 			 struct device *dev, bool peer2peer,
 			 const struct p2pbuf_dynimp_ops *ops);
 void p2pbuf_dynimp_detach(struct p2pbuf_dynimp *imp);
-struct sg_table *p2pbuf_dynimp_map(struct p2pbuf_dynimp *imp);
+int p2pbuf_dynimp_set_types(struct p2pbuf_dynimp *imp, u32 accepted);
+int p2pbuf_dynimp_map(struct p2pbuf_dynimp *imp);
 void p2pbuf_dynimp_kill(struct p2pbuf_dynimp *imp);
 const char *p2pbuf_dynimp_state_name(enum p2pbuf_dynimp_state state);
 

@@ -1,27 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: what the two-step mapping path buys, measured side by side
-# with the legacy per-range path and upstream VFIO (Documentation/
-# benchmarks.rst).  Not a test: nothing here passes or fails on timing.
+# make bench: the three ways an importer maps a p2pbuf buffer (the
+# exporter's sg_table, its own two-step mapping of the exporter's physical
+# address list, one dma_map_phys() per range), side by side with upstream
+# VFIO's sg_table (Documentation/benchmarks.rst).  Not a test: nothing
+# here passes or fails on timing.
 #
 #   1. host packages, the cached guest rootfs, the modules and the guest
 #      tool (tools/bench/p2pbuf_bench.c);
-#   2. one guest boot per topology running tools/bench/guest-bench.sh: for
-#      each exporter (p2pbuf helper mode, p2pbuf legacy mode, VFIO), range
-#      size and range count, K timed maps and unmaps of one import
-#      (DRM_IOCTL_P2PBUF_IMP_BENCH_MAP);
+#   2. BENCH_BOOTS guest boots per topology, each running
+#      tools/bench/guest-bench.sh: for each range size and count, every
+#      way on the same import (DRM_IOCTL_P2PBUF_IMP_BENCH_MAP), then VFIO;
 #   3. one more boot of rootports-iommu with QEMU's vIOMMU in caching mode
 #      and its invalidation trace events on, counting IOTLB invalidations
-#      per map;
-#   4. tools/bench/report.py: bench.csv, bench.md, bench.png in $BENCH_OUT.
+#      per map + unmap of every way;
+#   4. tools/bench/report.py: bench.csv (every boot), spread.csv (min,
+#      median, max over the boots), bench.md, bench.rst, bench.png in
+#      $BENCH_OUT.
+#
+# The guest's clock: under TCG the guests run with -icount shift=0 (one
+# guest instruction is one nanosecond of guest time), which makes a time
+# the count of guest instructions spent and the same at every boot and
+# under any host load; with shift=auto, QEMU's default in the bed, the
+# nanoseconds an instruction takes change by powers of two with the host's
+# speed (Documentation/benchmarks.rst, "Reproducibility").  BENCH_CLOCK=real
+# runs without -icount instead: host time, with the host's noise.
 #
 # Environment: BENCH_TOPOS (default: rootports-iommu rootports-direct
-# switch switch-iommu-pt), BENCH_SIZES (4K,2M), BENCH_NS (1,4,16,64,256,1024), BENCH_K
-# (most iterations per point, 200), BENCH_BUDGET_MS (about this long per
-# point, 2000), BENCH_BAR_SIZE (the exporter BAR for the benchmark, 2G so
-# that 1024 x 2 MiB fit; the tests' bed keeps 32M), BENCH_COUNT (1: do
-# step 3), BENCH_OUT (results/bench), P2PBUF_ACCEL (tcg or kvm).
+# switch switch-iommu-pt), BENCH_WAYS (sgt,pal,per-range,vfio),
+# BENCH_SIZES (4K,2M), BENCH_NS (1,4,16,64,256,1024), BENCH_K (most
+# iterations per point, 100), BENCH_BUDGET_MS (about this long per point,
+# 500), BENCH_BOOTS (boots per topology, 3), BENCH_CLOCK (icount or real),
+# BENCH_BAR_SIZE (the exporter BAR for the benchmark, 2G so that 1024 x
+# 2 MiB fit; the tests' bed keeps 32M), BENCH_COUNT (1: do step 3),
+# BENCH_OUT (results/bench), P2PBUF_ACCEL (tcg or kvm), KERNEL (stock or
+# debug: the proving kernel, in rootports-iommu).
 set -uo pipefail
 . "$(dirname "$0")/../testbed/lib.sh"
 . "$TB_DIR/topologies.sh"
@@ -30,7 +44,15 @@ TOPOS=${BENCH_TOPOS:-rootports-iommu rootports-direct switch switch-iommu-pt}
 OUT=${BENCH_OUT:-$TOP_DIR/results/bench}
 BAR=${BENCH_BAR_SIZE:-2G}
 export BENCH_SIZES=${BENCH_SIZES:-4K,2M} BENCH_NS=${BENCH_NS:-1,4,16,64,256,1024}
-export BENCH_K=${BENCH_K:-200} BENCH_BUDGET_MS=${BENCH_BUDGET_MS:-2000}
+export BENCH_WAYS=${BENCH_WAYS:-sgt,pal,per-range,vfio}
+export BENCH_K=${BENCH_K:-100} BENCH_BUDGET_MS=${BENCH_BUDGET_MS:-500}
+BOOTS=${BENCH_BOOTS:-3}
+CLOCK=${BENCH_CLOCK:-icount}
+case "$CLOCK" in
+icount) export P2PBUF_ICOUNT=1 P2PBUF_ICOUNT_SHIFT=0 ;;
+real) export P2PBUF_ICOUNT=0 ;;
+*) die "BENCH_CLOCK must be icount or real" ;;
+esac
 start=$(date +%s)
 
 for t in $TOPOS; do
@@ -64,19 +86,26 @@ mkdir -p "$OUT/raw"
 	echo "host-cores $(nproc)"
 	echo "bar-size $BAR"
 	echo "k-max $BENCH_K budget-ms $BENCH_BUDGET_MS"
+	echo "boots $BOOTS"
+	echo "clock $CLOCK"
+	echo "kernel ${KERNEL:-stock}"
 	echo "commit $(git -C "$TOP_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$OUT/host.txt"
 
 # The guest sees only what its command line gives it.
-GUEST_ENV=(BENCH_SIZES="$BENCH_SIZES" BENCH_NS="$BENCH_NS" BENCH_K="$BENCH_K"
-	BENCH_BUDGET_MS="$BENCH_BUDGET_MS")
+GUEST_ENV=(BENCH_WAYS="$BENCH_WAYS" BENCH_SIZES="$BENCH_SIZES" BENCH_NS="$BENCH_NS"
+	BENCH_K="$BENCH_K" BENCH_BUDGET_MS="$BENCH_BUDGET_MS")
 rc=0
-for t in $TOPOS; do
-	log "bench: $t"
-	P2PBUF_BAR_SIZE=$BAR "$TB_DIR/run-guest.sh" -t "$t" -r "$OUT/raw/$t" -T 3600 -- \
-		env "${GUEST_ENV[@]}" bash tools/bench/guest-bench.sh ||
-		{ log "bench: $t failed"; rc=1; }
-	rm -f "$OUT/raw/$t/devmem.bin"
+# Boot by boot over the topologies, so that a slow phase of the host
+# spreads over all of them.
+for b in $(seq 1 "$BOOTS"); do
+	for t in $TOPOS; do
+		log "bench: $t, boot $b of $BOOTS"
+		P2PBUF_BAR_SIZE=$BAR "$TB_DIR/run-guest.sh" -t "$t" -r "$OUT/raw/$t/boot$b" -T 3600 -- \
+			env "${GUEST_ENV[@]}" bash tools/bench/guest-bench.sh ||
+			{ log "bench: $t boot $b failed"; rc=1; }
+		rm -f "$OUT/raw/$t/boot$b/devmem.bin"
+	done
 done
 
 if [ "${BENCH_COUNT:-1}" = 1 ]; then

@@ -15,7 +15,8 @@
 #
 # Environment: KERNEL=stock|debug (Debian's 7.3, or the proving kernel of
 # tools/testbed/kernel/), P2PBUF_ACCEL=kvm to use KVM (default tcg,
-# with -icount unless P2PBUF_ICOUNT=0), P2PBUF_SMP (1:
+# with -icount unless P2PBUF_ICOUNT=0; P2PBUF_ICOUNT_SHIFT: its shift,
+# default auto, the benchmark fixes it), P2PBUF_SMP (1:
 # with 2 vCPUs under TCG an early boot oops - int3 in text patching - hit
 # a few boots in a hundred, twice in a row once),
 # P2PBUF_MEM (2048 MiB), P2PBUF_BAR_SIZE (size of the exporter device's
@@ -74,7 +75,7 @@ BAR_SIZE=${P2PBUF_BAR_SIZE:-32M}
 case "$ACCEL" in
 tcg)
 	if [ "${P2PBUF_ICOUNT:-1}" = 1 ]; then
-		ACCEL_ARGS="-accel tcg,thread=single -icount shift=auto,sleep=off"
+		ACCEL_ARGS="-accel tcg,thread=single -icount shift=${P2PBUF_ICOUNT_SHIFT:-auto},sleep=off"
 	else
 		ACCEL_ARGS="-accel tcg,thread=multi"
 	fi

@@ -43,6 +43,7 @@ extern "C" {
 #define DRM_P2PBUF_IMP_COPY		0x03
 #define DRM_P2PBUF_IMP_PATTERN		0x04
 #define DRM_P2PBUF_IMP_BENCH_MAP	0x05
+#define DRM_P2PBUF_IMP_GEM_MAPPING	0x06
 
 /**
  * struct drm_p2pbuf_imp_gem_create - create a native GEM object
@@ -124,7 +125,14 @@ struct drm_p2pbuf_imp_gem_mmap_offset {
  * @invalidates: out: number of invalidations its exporter sent
  * @dma_segments: out: number of DMA address segments of the current
  *	mapping, 0 when not mapped
- * @pad: out: 0
+ * @map_type: out: the negotiated mapping type, P2PBUF_IMP_MAP_TYPE_*
+ *	(%P2PBUF_IMP_MAP_TYPE_SGT for native objects; was a pad that read 0)
+ * @dma_addr: out: DMA address of the first segment of the current
+ *	mapping, 0 when not mapped
+ * @route: out: P2PBUF_IMP_ROUTE_*: for a PAL mapping the route its
+ *	exporter decided; %P2PBUF_IMP_ROUTE_UNKNOWN otherwise (the sg_table
+ *	does not say)
+ * @pad2: out: 0
  */
 struct drm_p2pbuf_imp_gem_info {
 	__u32 handle;
@@ -137,6 +145,67 @@ struct drm_p2pbuf_imp_gem_info {
 	__u64 maps;
 	__u64 invalidates;
 	__u32 dma_segments;
+	__u32 map_type;
+	__u64 dma_addr;
+	__u32 route;
+	__u32 pad2;
+};
+
+/* Values of &drm_p2pbuf_imp_gem_info.map_type and .._gem_mapping.map_type */
+/**
+ * P2PBUF_IMP_MAP_TYPE_SGT - the exporter maps the buffer
+ * (dma_buf_map_attachment(): an sg_table of DMA addresses)
+ */
+#define P2PBUF_IMP_MAP_TYPE_SGT		0
+/**
+ * P2PBUF_IMP_MAP_TYPE_PAL - the exporter hands out a physical address
+ * list and the importer maps it itself (Documentation/importer.rst)
+ */
+#define P2PBUF_IMP_MAP_TYPE_PAL		1
+
+/* Values of &drm_p2pbuf_imp_gem_info.route */
+/** P2PBUF_IMP_ROUTE_UNKNOWN - not mapped, or mapped by the exporter */
+#define P2PBUF_IMP_ROUTE_UNKNOWN	0
+/** P2PBUF_IMP_ROUTE_BUS_ADDR - PCI bus addresses, through a switch */
+#define P2PBUF_IMP_ROUTE_BUS_ADDR	1
+/** P2PBUF_IMP_ROUTE_HOST_BRIDGE_IOVA - host bridge, one IOVA range */
+#define P2PBUF_IMP_ROUTE_HOST_BRIDGE_IOVA	2
+/** P2PBUF_IMP_ROUTE_HOST_BRIDGE_DIRECT - host bridge, CPU physical addresses */
+#define P2PBUF_IMP_ROUTE_HOST_BRIDGE_DIRECT	3
+
+/* Bits of &drm_p2pbuf_imp_gem_mapping.accept */
+/** P2PBUF_IMP_MAP_SGT - the import accepts the exporter's sg_table */
+#define P2PBUF_IMP_MAP_SGT		(1U << P2PBUF_IMP_MAP_TYPE_SGT)
+/** P2PBUF_IMP_MAP_PAL - the import accepts a physical address list */
+#define P2PBUF_IMP_MAP_PAL		(1U << P2PBUF_IMP_MAP_TYPE_PAL)
+
+/**
+ * struct drm_p2pbuf_imp_gem_mapping - choose how an import is mapped
+ * @handle: in: an imported object (-EINVAL for a native one)
+ * @accept: in: the mapping types the import accepts, P2PBUF_IMP_MAP_*
+ *	bits; not 0, no other bit (-EINVAL).  Every import starts with
+ *	%P2PBUF_IMP_MAP_SGT.
+ * @map_type: out: the type the exporter chose, P2PBUF_IMP_MAP_TYPE_*
+ * @pad: in: must be 0
+ *
+ * The exporter picks among @accept by its own priority, for this
+ * attachment: p2pbuf_exporter offers a PAL for fixed buffers of BAR
+ * memory on every P2P route and an sg_table only for migratable objects
+ * (which may be in system memory); other exporters (vgem) offer only the
+ * sg_table.  The choice holds until the next GEM_MAPPING; the next use
+ * maps with it.
+ *
+ * Errors: -ENOENT for an unknown handle; -EINVAL for a native object or
+ * a bad field; -EBUSY while the import is mapped (state
+ * %P2PBUF_IMP_STATE_MAPPED: choose before the first use, or after an
+ * invalidation); -EOPNOTSUPP when the exporter offers none of @accept
+ * (the import keeps its previous type); -ENODEV once the importer or the
+ * exporter's device is unbound; -EINTR on a signal.
+ */
+struct drm_p2pbuf_imp_gem_mapping {
+	__u32 handle;
+	__u32 accept;
+	__u32 map_type;
 	__u32 pad;
 };
 
@@ -227,34 +296,65 @@ struct drm_p2pbuf_imp_pattern {
  */
 #define P2PBUF_IMP_BENCH_MAX_ITERATIONS	10000
 
+/* Values of &drm_p2pbuf_imp_bench_map.way */
 /**
- * struct drm_p2pbuf_imp_bench_map - time the exporter's map and unmap
+ * P2PBUF_IMP_BENCH_WAY_SGT - the exporter maps: dma_buf_map_attachment()
+ *	and dma_buf_unmap_attachment(), whatever the exporter
+ */
+#define P2PBUF_IMP_BENCH_WAY_SGT	0
+/**
+ * P2PBUF_IMP_BENCH_WAY_PAL - the importer maps the exporter's physical
+ *	address list itself, as an import of type %P2PBUF_IMP_MAP_TYPE_PAL
+ *	does: through an IOMMU one dma_iova_try_alloc(), one dma_iova_link()
+ *	per range, one dma_iova_sync(); bus addresses below a switch; one
+ *	dma_map_phys() per range without a translating IOMMU
+ */
+#define P2PBUF_IMP_BENCH_WAY_PAL	1
+/**
+ * P2PBUF_IMP_BENCH_WAY_PER_RANGE - the legacy baseline: the importer maps
+ *	every range of the physical address list with its own
+ *	dma_map_phys(%DMA_ATTR_MMIO) (dma_map_resource()), on every route
+ */
+#define P2PBUF_IMP_BENCH_WAY_PER_RANGE	2
+
+/**
+ * struct drm_p2pbuf_imp_bench_map - time one way of mapping an import
  * @handle: in: an imported object (-EINVAL for a native one)
  * @iterations: in: how many times to map and unmap, 1 to
  *	%P2PBUF_IMP_BENCH_MAX_ITERATIONS
  * @flags: in: must be 0
- * @nents: out: DMA entries (&sg_table.nents) of the first mapping
- * @map_median_ns: out: median time of one dma_buf_map_attachment()
+ * @nents: out: DMA entries of the first mapping (&sg_table.nents for
+ *	%P2PBUF_IMP_BENCH_WAY_SGT, DMA addresses for the others)
+ * @map_median_ns: out: median time of one map
  * @map_p99_ns: out: its 99th percentile (nearest rank)
- * @unmap_median_ns: out: median time of one dma_buf_unmap_attachment()
+ * @unmap_median_ns: out: median time of one unmap
  * @unmap_p99_ns: out: its 99th percentile
  * @total_median_ns: out: median time of one map plus the unmap after it
  * @total_p99_ns: out: its 99th percentile
  * @reserved: in: must be 0; out: 0
+ * @way: in: how to map, a %P2PBUF_IMP_BENCH_WAY_* value (0, the
+ *	exporter's sg_table, for callers that predate the field)
+ * @pad: in: must be 0
  *
  * A measurement path, not a way to move data: the driver maps the
- * import's attachment @iterations times with dma_buf_map_attachment() and
- * unmaps each mapping at once with dma_buf_unmap_attachment(), all under
- * the dma-buf's reservation lock (so no invalidation can come between),
- * timing every call with ktime_get_ns().  The mappings are the exporter's
- * full work for this importer device: the route decision, the IOMMU
- * mapping (or none) and the scatterlist.  The import's own mapping for the
- * engine, if it has one, is left alone.
+ * import's buffer @iterations times @way and unmaps each mapping at once,
+ * all under the dma-buf's reservation lock (so no invalidation can come
+ * between), timing every call with ktime_get_ns().  An iteration of a PAL
+ * way takes the ranges from the exporter, maps them, unmaps them and
+ * gives them back, on an attachment the driver makes for the call; the
+ * import's own attachment, its mapping type and its mapping for the
+ * engine are left alone.  The mappings are never handed to the device.
  *
  * Errors: -ENOENT for an unknown handle; -EINVAL for a native object or a
- * bad field; the exporter's map error (the first iteration's; -ENODEV when
- * revoked); -ENOMEM; -EINTR on a signal; -ENODEV once the device is
- * unbound.
+ * bad field (@flags, @reserved or @pad not 0, @iterations out of range, an
+ * unknown @way); -EOPNOTSUPP for %P2PBUF_IMP_BENCH_WAY_PAL and
+ * %P2PBUF_IMP_BENCH_WAY_PER_RANGE when the exporter offers this device no
+ * physical address list for the buffer (not p2pbuf's exporter, a
+ * migratable object, no P2P route, or the driver loaded with p2p=0); the
+ * exporter's attach error for those
+ * ways; the map's error (the first failing iteration's: -ENODEV when
+ * revoked, -ENOMEM when the DMA API cannot map a range); -ENOMEM; -EINTR
+ * on a signal; -ENODEV once the device is unbound.
  */
 struct drm_p2pbuf_imp_bench_map {
 	__u32 handle;
@@ -268,6 +368,8 @@ struct drm_p2pbuf_imp_bench_map {
 	__u64 total_median_ns;
 	__u64 total_p99_ns;
 	__u64 reserved[2];
+	__u32 way;
+	__u32 pad;
 };
 
 #define DRM_IOCTL_P2PBUF_IMP_GEM_CREATE \
@@ -288,6 +390,10 @@ struct drm_p2pbuf_imp_bench_map {
 #define DRM_IOCTL_P2PBUF_IMP_BENCH_MAP \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PBUF_IMP_BENCH_MAP, \
 		 struct drm_p2pbuf_imp_bench_map)
+
+#define DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PBUF_IMP_GEM_MAPPING, \
+		 struct drm_p2pbuf_imp_gem_mapping)
 
 #if defined(__cplusplus)
 }
