@@ -46,24 +46,41 @@ rootfs_kver() {
 }
 
 # Run a command inside the rootfs (Debian's 7.3 kbuild needs its glibc),
-# with /proc and /dev mounted in a private mount namespace that vanishes
-# with the command.
-# In the bed's user namespace (userns.sh) neither mount is allowed: /proc
-# and /dev are bound recursively from the host instead (the same view).
+# with /proc and a minimal /dev in a private mount namespace that vanishes
+# with the command.  The /dev is a tmpfs with only the character devices a
+# build needs bound in: binding the host's whole /dev let package scripts
+# in the rootfs re-own host nodes (udev's postinst gave /dev/kvm the
+# rootfs's kvm group, a gid the host does not have).
+# In the bed's user namespace (userns.sh) a new proc is not allowed: /proc
+# is bound recursively from the host instead (the same view).
 in_rootfs() {
-	local root=$1 proc="mount -t proc proc" dev="mount --bind"
+	local root=$1 proc="mount -t proc proc"
 	shift
 	if bed_in_userns; then
 		proc="mount --rbind /proc"
-		dev="mount --rbind"
 	fi
 	unshare --mount --propagation private /bin/sh -c '
-		proc=$1 dev=$2 root=$3; shift 3
+		proc=$1 root=$2; shift 2
 		mountpoint -q "$root/proc" || $proc "$root/proc"
-		mountpoint -q "$root/dev" || $dev /dev "$root/dev"
+		if ! mountpoint -q "$root/dev"; then
+			mount -t tmpfs -o mode=755,size=64m p2pbuf-dev "$root/dev"
+			for n in null zero full random urandom tty; do
+				: >"$root/dev/$n"
+				mount --bind "/dev/$n" "$root/dev/$n"
+			done
+			mkdir "$root/dev/pts" "$root/dev/shm"
+			chmod 1777 "$root/dev/shm"
+			mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" ||
+				true
+			ln -s pts/ptmx "$root/dev/ptmx"
+			ln -s /proc/self/fd "$root/dev/fd"
+			ln -s /proc/self/fd/0 "$root/dev/stdin"
+			ln -s /proc/self/fd/1 "$root/dev/stdout"
+			ln -s /proc/self/fd/2 "$root/dev/stderr"
+		fi
 		exec chroot "$root" /usr/bin/env -i \
 			PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-			LANG=C.UTF-8 "$@"' in_rootfs "$proc" "$dev" "$root" "$@"
+			LANG=C.UTF-8 "$@"' in_rootfs "$proc" "$root" "$@"
 }
 
 # The rootfs copy of the tree and its installed modules are shared by every
