@@ -49,7 +49,7 @@ case "$KERNEL" in
 stock)
 	KVER=$(rootfs_kver "$ROOT")
 	KIMAGE="$ROOT/boot/vmlinuz-$KVER"
-	KARGS=
+	KARGS="iomem=relaxed"	# IO_STRICT_DEVMEM: CPU reads of a claimed BAR (p2pbuf_lifecycle)
 	;;
 debug)
 	KDIR=$(kernel_debug_dir)
