@@ -567,11 +567,15 @@ static void bar_map(uint32_t handle, unsigned int n)
 	 * Linux 7.3's dma_buf_phys_vec_to_sgt() links every range at IOVA
 	 * offset 0, so through an IOMMU a second range collides with the
 	 * first (-EADDRINUSE).  p2pbuf's exporter works around it
-	 * (exporter/map.c): here that error is a regression, not a skip.
+	 * (exporter/map.c), and a PAL import links each range at its buffer
+	 * offset itself (importer/p2pbuf_imp_pal.c): here that error is a
+	 * regression, not a skip.
 	 */
 	igt_assert_f(ret != -EADDRINUSE,
-		     "map of %u ranges: EADDRINUSE: the exporter's workaround for dma_buf_phys_vec_to_sgt() linking every range at IOVA offset 0 regressed\n",
-		     n);
+		     "map of %u ranges: EADDRINUSE: %s linking every range at IOVA offset 0 regressed\n",
+		     n, mode->type == P2PBUF_IMP_MAP_TYPE_PAL ?
+		     "the importer's own dma_iova_link() of a PAL (each range at its buffer offset)" :
+		     "the exporter's workaround for dma_buf_phys_vec_to_sgt()");
 	igt_assert_f(ret == 0, "map of %u ranges failed: %s\n", n,
 		     strerror(-ret));
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
