@@ -19,6 +19,13 @@
  * Every subtest that writes the BAR owns a region of it (REGION_*), so the
  * host's checks of one subtest are not disturbed by another; the test
  * bed's probe owns the first page.
+ *
+ * Every subtest that imports runs twice, as dynamic subtests named by the
+ * mapping type the import takes (struct imp_mode): "sg-table", the
+ * exporter's table, and "pal", the physical address list the importer
+ * maps itself (DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING).  Each mode writes its
+ * own copy of every region (imp_mode.region_off), so the host checks the
+ * bytes of each mode, not the last writer's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,14 +67,19 @@ IGT_TEST_DESCRIPTION("The p2pbuf importer imports dma-bufs (vgem system "
 #define EXP_BAR		2
 #define PAGE		4096ULL
 
-/* BAR2 regions, one per subtest that writes the BAR (the lower 16 MiB of the 32 MiB BAR; the allocator owns the upper half). */
-#define REGION_ONE	(1ULL << 20)
-#define REGION_SEVERAL	(2ULL << 20)
-#define REGION_REVOKE	(3ULL << 20)
-#define REGION_UNBIND	(4ULL << 20)
-#define REGION_DEMO	(5ULL << 20)
-#define REGION_IMPORT	(6ULL << 20)
-#define REGION_MAX	(8ULL << 20)	/* to the end: 1024 ranges */
+/*
+ * BAR2 regions, one per subtest that writes the BAR (the lower 16 MiB of
+ * the 32 MiB BAR; the allocator owns the upper half).  Each mode's copy is
+ * mode->region_off further up; the max-ranges one, which fills up to
+ * 16 MiB, further down, into the unused 7th MiB.
+ */
+#define REGION_ONE	((1ULL << 20) + mode->region_off)
+#define REGION_SEVERAL	((2ULL << 20) + mode->region_off)
+#define REGION_REVOKE	((3ULL << 20) + mode->region_off)
+#define REGION_UNBIND	((4ULL << 20) + mode->region_off)
+#define REGION_DEMO	((5ULL << 20) + mode->region_off)
+#define REGION_IMPORT	((6ULL << 20) + mode->region_off)
+#define REGION_MAX	((8ULL << 20) - mode->region_off) /* 1024 ranges */
 
 /* A range of the exported buffer, as the exporter takes it. */
 struct range {
@@ -88,6 +100,30 @@ static struct {
 } t = { .fd = -1, .exp_fd = -1 };
 
 static char report[1 << 17];
+
+/*
+ * How imports are mapped: the dynamic subtest each subtest that imports
+ * runs as.  @accept: what DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING is told right
+ * after each import (0: nothing, the import's default); @type: the type a
+ * fixed buffer of BAR ranges then gets; @region_off: where this mode's
+ * copy of the BAR regions is.
+ */
+struct imp_mode {
+	const char *name;
+	uint32_t accept;
+	uint32_t type;
+	uint64_t region_off;
+};
+
+static const struct imp_mode modes[] = {
+	{ "sg-table", 0, P2PBUF_IMP_MAP_TYPE_SGT, 0 },
+	{ "pal", P2PBUF_IMP_MAP_SGT | P2PBUF_IMP_MAP_PAL,
+	  P2PBUF_IMP_MAP_TYPE_PAL, 512ULL << 10 },
+};
+
+static const struct imp_mode *mode = &modes[0];
+/* imp_subtest()'s loop index: not on the stack IGT's longjmp() unwinds. */
+static unsigned int mode_i;
 
 /* ---- the importer --------------------------------------------------- */
 
@@ -140,6 +176,54 @@ static int gem_info(int fd, uint32_t handle, uint32_t flags,
 	info->handle = handle;
 	info->flags = flags;
 	return imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_INFO, info);
+}
+
+/* DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING: 0 or a negative errno; @type out. */
+static int gem_mapping(int fd, uint32_t handle, uint32_t accept,
+		       uint32_t *type)
+{
+	struct drm_p2pbuf_imp_gem_mapping m = {
+		.handle = handle, .accept = accept, .map_type = ~0U,
+	};
+	int ret;
+
+	ret = imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING, &m);
+	if (type)
+		*type = m.map_type;
+	return ret;
+}
+
+/*
+ * Put a fresh import of a fixed BAR buffer in the current mode: it must
+ * get the mode's type.
+ */
+static void apply_mode(int fd, uint32_t handle)
+{
+	uint32_t type;
+	int ret;
+
+	if (!mode->accept)
+		return;
+	ret = gem_mapping(fd, handle, mode->accept, &type);
+	igt_assert_f(ret == 0, "GEM_MAPPING %#x: %s\n", mode->accept,
+		     strerror(-ret));
+	igt_assert_f(type == mode->type,
+		     "mode %s: the exporter chose mapping type %u, not %u\n",
+		     mode->name, type, mode->type);
+}
+
+/* P2PBUF_IMP_ROUTE_* of a $P2PBUF_EXPECT route name. */
+static uint32_t route_of(const char *expect)
+{
+	if (!expect)
+		return P2PBUF_IMP_ROUTE_UNKNOWN;
+	if (!strcmp(expect, "bus-addr"))
+		return P2PBUF_IMP_ROUTE_BUS_ADDR;
+	if (!strcmp(expect, "host-bridge-iova"))
+		return P2PBUF_IMP_ROUTE_HOST_BRIDGE_IOVA;
+	if (!strcmp(expect, "host-bridge-direct"))
+		return P2PBUF_IMP_ROUTE_HOST_BRIDGE_DIRECT;
+	return P2PBUF_IMP_ROUTE_UNKNOWN;
 }
 
 static uint32_t gem_state(uint32_t handle)
@@ -483,14 +567,30 @@ static void bar_map(uint32_t handle, unsigned int n)
 	 * Linux 7.3's dma_buf_phys_vec_to_sgt() links every range at IOVA
 	 * offset 0, so through an IOMMU a second range collides with the
 	 * first (-EADDRINUSE).  p2pbuf's exporter works around it
-	 * (exporter/map.c): here that error is a regression, not a skip.
+	 * (exporter/map.c), and a PAL import links each range at its buffer
+	 * offset itself (importer/p2pbuf_imp_pal.c): here that error is a
+	 * regression, not a skip.
 	 */
 	igt_assert_f(ret != -EADDRINUSE,
-		     "map of %u ranges: EADDRINUSE: the exporter's workaround for dma_buf_phys_vec_to_sgt() linking every range at IOVA offset 0 regressed\n",
-		     n);
+		     "map of %u ranges: EADDRINUSE: %s linking every range at IOVA offset 0 regressed\n",
+		     n, mode->type == P2PBUF_IMP_MAP_TYPE_PAL ?
+		     "the importer's own dma_iova_link() of a PAL (each range at its buffer offset)" :
+		     "the exporter's workaround for dma_buf_phys_vec_to_sgt()");
 	igt_assert_f(ret == 0, "map of %u ranges failed: %s\n", n,
 		     strerror(-ret));
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
+	igt_assert_eq_u32(info.map_type, mode->type);
+	igt_assert_neq(info.dma_segments, 0);
+	if (mode->type == P2PBUF_IMP_MAP_TYPE_PAL) {
+		/* The route the exporter decided at attach, as the bed expects. */
+		igt_assert_neq_u32(info.route, P2PBUF_IMP_ROUTE_UNKNOWN);
+		if (p2pbuf_bed_expect())
+			igt_assert_f(info.route == route_of(p2pbuf_bed_expect()),
+				     "PAL route %u, the bed expects %s\n",
+				     info.route, p2pbuf_bed_expect());
+	} else {
+		igt_assert_eq_u32(info.route, P2PBUF_IMP_ROUTE_UNKNOWN);
+	}
 }
 
 /* First use of a BAR import: a write where data flows, else just a map. */
@@ -722,6 +822,27 @@ static void test_uapi_invalid(void)
 	igt_assert_eq(gem_info(t.fd, a, 0, &info), 0);
 	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_NATIVE);
 	igt_assert_eq_u64(info.size, 2 * PAGE);
+	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
+	igt_assert_eq_u32(info.route, P2PBUF_IMP_ROUTE_UNKNOWN);
+	igt_assert_neq_u64(info.dma_addr, 0);
+
+	/* GEM_MAPPING: accept, pad, native objects, handles */
+	{
+		struct drm_p2pbuf_imp_gem_mapping m = {
+			.handle = a, .accept = P2PBUF_IMP_MAP_SGT, .pad = 1,
+		};
+
+		igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING,
+					&m), -EINVAL);
+		igt_assert_eq(gem_mapping(t.fd, 0xdead, 0, NULL), -EINVAL);
+		igt_assert_eq(gem_mapping(t.fd, 0xdead, 1U << 2, NULL), -EINVAL);
+		igt_assert_eq(gem_mapping(t.fd, 0xdead, ~0U, NULL), -EINVAL);
+		igt_assert_eq(gem_mapping(t.fd, 0xdead, P2PBUF_IMP_MAP_PAL,
+					  NULL), -ENOENT);
+		/* Native objects are the driver's own memory: no choice. */
+		igt_assert_eq(gem_mapping(t.fd, a, P2PBUF_IMP_MAP_SGT, NULL),
+			      -EINVAL);
+	}
 
 	/* COPY: flags, pad, size, bounds, overflow, overlap, handles */
 	cp = (struct drm_p2pbuf_imp_copy){ .src_handle = a, .dst_handle = b,
@@ -810,6 +931,15 @@ static void test_vgem_import(bool p2p)
 	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), 0);
 	if (!p2p)
 		igt_assert_eq(p2pbuf_imp_set_p2p(true), 0);
+	if (mode->accept) {
+		uint32_t type = 7;
+
+		/* vgem has no PAL interconnect: only its sg_table. */
+		igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_PAL,
+					  &type), -EOPNOTSUPP);
+		igt_assert_eq(gem_mapping(t.fd, handle, mode->accept, &type), 0);
+		igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_SGT);
+	}
 
 	/* Imported, attached, not mapped: mapping is lazy. */
 	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
@@ -829,6 +959,7 @@ static void test_vgem_import(bool p2p)
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 1);
 	igt_assert_lte(1, info.dma_segments);
+	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
 	cpu_check(vmap, size, 21);
 	igt_assert(import_block(dmabuf, block, sizeof(block)));
 	igt_assert(strstr(block, "state mapped\n"));
@@ -868,6 +999,8 @@ static uint32_t bar_import(int dmabuf)
 	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_IMPORT);
 	igt_assert(info.info_flags & P2PBUF_IMP_INFO_PEER2PEER);
+	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
+	apply_mode(t.fd, handle);
 	return handle;
 }
 
@@ -893,9 +1026,22 @@ static void test_bar_lazy(void)
 	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 1);
+	igt_assert_eq_u32(info.map_type, mode->type);
 	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
 	igt_assert_f(strstr(line, " mapped 1 maps 1 "), "%s\n", line);
 	igt_info("%s\n", line);
+	/* The exporter counts a PAL as a mapping, and says it is one. */
+	{
+		char block[4096];
+
+		igt_assert(exp_buffer_block(dmabuf, block, sizeof(block)));
+		igt_assert_f(!strstr(block, "    type pal pal-mapped 1\n") ==
+			     (mode->type != P2PBUF_IMP_MAP_TYPE_PAL),
+			     "exporter says:\n%s", block);
+	}
+	/* The mapping type is chosen before the first use, not while mapped. */
+	igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_SGT, NULL),
+		      -EBUSY);
 
 	/* The same dma-buf imported again in the same file: same handle. */
 	{
@@ -1102,6 +1248,26 @@ static void dma_addresses_test(const struct range *r, unsigned int n,
 	igt_assert(import_block(dmabuf, block, sizeof(block)));
 	igt_info("route %s, import:\n%s", expect, block);
 	igt_assert(p2pbuf_kv_get_long(block, "runs", &runs));
+	igt_assert(block_seg(block, 0, &addr, &len));
+	igt_assert_eq_u64(info.dma_addr, addr);
+	if (mode->type == P2PBUF_IMP_MAP_TYPE_PAL) {
+		char want[96];
+
+		/* What the exporter handed out: its route, the BAR ranges. */
+		igt_assert(strstr(block, "map-type pal\n"));
+		snprintf(want, sizeof(want), "route %s\n", expect);
+		igt_assert_f(strstr(block, want), "no %s", want);
+		snprintf(want, sizeof(want), "pal-ranges %u\n", n);
+		igt_assert_f(strstr(block, want), "no %s", want);
+		for (unsigned int i = 0; i < n; i++) {
+			snprintf(want, sizeof(want), "pal %u 0x%016" PRIx64
+				 " %#" PRIx64 "\n", i, t.bar_phys + r[i].offset,
+				 r[i].length);
+			igt_assert_f(strstr(block, want), "no %s", want);
+		}
+	} else {
+		igt_assert(strstr(block, "map-type sg-table\n"));
+	}
 
 	if (!strcmp(expect, "host-bridge-iova")) {
 		/* Two-step DMA API: one IOVA range for the whole buffer. */
@@ -1203,6 +1369,89 @@ static void test_import_no_p2p(void)
 	close(dmabuf);
 }
 
+/* ---- subtests: mapping-type negotiation ---------------------------------- */
+
+static int exp_alloc(uint64_t size, uint32_t flags)
+{
+	struct p2pbuf_exp_alloc a = {
+		.flags = flags, .bar = EXP_BAR, .size = size,
+		.open_flags = O_RDWR | O_CLOEXEC,
+	};
+
+	return ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_ALLOC, &a) ? -errno : a.fd;
+}
+
+/*
+ * The exporter picks the mapping type per attachment by its own priority:
+ * a PAL for fixed buffers (ranges, objects), an sg_table for migratable
+ * objects (their placement is the exporter's choice at each map); a type
+ * the exporter does not offer is refused and the import keeps its own.
+ * The choice is made while unmapped: after an invalidation it may change.
+ */
+static void test_pal_negotiation(void)
+{
+	const struct range r = { REGION_IMPORT + 32 * PAGE, PAGE };
+	struct drm_p2pbuf_imp_gem_info info;
+	uint32_t handle, type;
+	int dmabuf;
+
+	require_bar_import();
+
+	/* A migratable object: sg_table only. */
+	dmabuf = exp_alloc(2 * PAGE, P2PBUF_EXP_ALLOC_MIGRATABLE);
+	igt_assert_fd(dmabuf);
+	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), 0);
+	igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_PAL, &type),
+		      -EOPNOTSUPP);
+	igt_assert_eq(gem_mapping(t.fd, handle,
+				  P2PBUF_IMP_MAP_PAL | P2PBUF_IMP_MAP_SGT,
+				  &type), 0);
+	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_SGT);
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
+	imp_gem_close(t.fd, handle);
+	close(dmabuf);
+
+	/* A fixed object of the allocator: a PAL. */
+	dmabuf = exp_alloc(2 * PAGE, 0);
+	igt_assert_fd(dmabuf);
+	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), 0);
+	igt_assert_eq(gem_mapping(t.fd, handle,
+				  P2PBUF_IMP_MAP_PAL | P2PBUF_IMP_MAP_SGT,
+				  &type), 0);
+	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_PAL);
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_PAL);
+	igt_assert_eq(info.dma_segments, 1);
+	imp_gem_close(t.fd, handle);
+	close(dmabuf);
+
+	/*
+	 * Exported ranges: PAL alone is enough; mapped, the choice is
+	 * refused; invalidated (revoke and restore), it can change again,
+	 * and a revoked PAL is refused with the exporter's -ENODEV.
+	 */
+	dmabuf = exp_export(&r, 1);
+	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), 0);
+	igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_PAL, &type), 0);
+	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_PAL);
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_SGT, &type),
+		      -EBUSY);
+	igt_assert_eq(exp_revoke(dmabuf, 0), 0);
+	igt_assert_eq(gem_state(handle), P2PBUF_IMP_STATE_INVALIDATED);
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
+		      -ENODEV);
+	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
+	igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_SGT, &type), 0);
+	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_SGT);
+	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
+	igt_assert_eq_u32(info.route, P2PBUF_IMP_ROUTE_UNKNOWN);
+	imp_gem_close(t.fd, handle);
+	close(dmabuf);
+}
+
 /* ---- subtests: revoke ---------------------------------------------------- */
 
 static void test_revoke_idle(void)
@@ -1256,6 +1505,7 @@ static void test_revoke_idle(void)
 	fd2 = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
 	igt_assert_fd(fd2);
 	igt_assert_eq(prime_import(fd2, dmabuf, &again), 0);
+	apply_mode(fd2, again);
 	if (p2pbuf_bed_data_ok())
 		pattern_check(fd2, again, 0, PAGE, 61);
 	else
@@ -1434,7 +1684,9 @@ static void test_revoke_two_fds(void)
 	fd2 = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
 	igt_assert_fd(fd2);
 	igt_assert_eq(prime_import(fd2, dmabuf, &h2), 0);
+	apply_mode(fd2, h2);
 	igt_assert_eq(gem_info(fd2, h2, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq_u32(info.map_type, mode->type);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 
 	loop = dma_loop_start(t.fd, h1, r.length, 1);
@@ -1897,7 +2149,7 @@ static void test_zerocopy_demo(void)
  * up to 16 MiB but touches none in [13, 14) MiB), and [14 MiB, 15 MiB) is
  * the VFIO interop test's.
  */
-#define REGION_RESET	(13ULL << 20)
+#define REGION_RESET	((13ULL << 20) + mode->region_off)
 
 /* The exporter device's reset count, from its debugfs report. */
 static long exp_resets(void)
@@ -2055,6 +2307,16 @@ static void test_revoke_reset_and_reuse(void)
 	munmap(loop, PAGE);
 }
 
+/*
+ * A subtest that imports: one dynamic subtest per mapping mode, each with
+ * its own copy of the BAR regions.
+ */
+#define imp_subtest(subtest)					\
+	igt_subtest_with_dynamic(subtest)				\
+		for (mode_i = 0; mode_i < ARRAY_SIZE(modes); mode_i++)	\
+			igt_dynamic(modes[mode_i].name)			\
+				if ((mode = &modes[mode_i]))
+
 int igt_main()
 {
 	igt_fixture()
@@ -2073,59 +2335,63 @@ int igt_main()
 		test_uapi_invalid();
 
 	igt_describe("Imports vgem system memory: attached but unmapped until first use, then written by the engine and checked through vgem's CPU mapping.");
-	igt_subtest("vgem-import")
+	imp_subtest("vgem-import")
 		test_vgem_import(true);
 
 	igt_describe("In non-P2P mode (p2p=0) system memory still imports, without allow_peer2peer.");
-	igt_subtest("vgem-import-no-p2p")
+	imp_subtest("vgem-import-no-p2p")
 		test_vgem_import(false);
 
 	igt_describe("A BAR import is attached but not mapped until used; the exporter sees the mapping appear; closing the handle detaches.");
-	igt_subtest("bar-import-lazy")
+	imp_subtest("bar-import-lazy")
 		test_bar_lazy();
 
 	igt_describe("One BAR range: the engine writes it, reads it back, copies it to and from system memory; the host checks the BAR bytes.");
-	igt_subtest("bar-one-range")
+	imp_subtest("bar-one-range")
 		test_bar_one_range();
 
 	igt_describe("Several non-contiguous BAR ranges out of order: bytes land at exactly the ranges' BAR offsets, holes stay untouched.");
-	igt_subtest("bar-several-ranges")
+	imp_subtest("bar-several-ranges")
 		test_bar_several_ranges();
 
 	igt_describe("The exporter's maximum number of ranges: pieces across range boundaries land at the right BAR offsets.");
-	igt_subtest("bar-max-ranges")
+	imp_subtest("bar-max-ranges")
 		test_bar_max_ranges();
 
 	igt_describe("A DMA segment longer than the importer's maximum segment size is cut there: a write across the cut takes two engine pieces.");
-	igt_subtest("bar-max-segment")
+	imp_subtest("bar-max-segment")
 		test_bar_max_segment();
 
 	igt_describe("The DMA address list of a one-range import matches the topology's route: bus address, IOVA, or CPU physical address.");
-	igt_subtest("dma-addresses")
+	imp_subtest("dma-addresses")
 		test_dma_addresses();
 
 	igt_describe("The DMA address list of a three-range import: bus or CPU physical addresses per range, or one IOVA range for the whole buffer.");
-	igt_subtest("dma-addresses-multi-range")
+	imp_subtest("dma-addresses-multi-range")
 		test_dma_addresses_multi();
 
 	igt_describe("Without a P2P route the exporter refuses the import (-EOPNOTSUPP) and nothing stays attached.");
-	igt_subtest("import-no-route")
+	imp_subtest("import-no-route")
 		test_import_no_route();
 
 	igt_describe("In non-P2P mode the exporter refuses BAR imports (-EOPNOTSUPP) and nothing stays attached.");
-	igt_subtest("import-no-p2p")
+	imp_subtest("import-no-p2p")
 		test_import_no_p2p();
 
+	igt_describe("The exporter picks the mapping type per attachment: a PAL for fixed buffers, an sg_table for migratable objects (a PAL alone: -EOPNOTSUPP); the choice is refused while mapped (-EBUSY) and may change after an invalidation; a revoked PAL is refused with -ENODEV.");
+	igt_subtest("pal-negotiation")
+		test_pal_negotiation();
+
 	igt_describe("Revoke an idle mapped import: it is unmapped, uses fail with -ENODEV, and after the restore it maps again.");
-	igt_subtest("revoke-idle")
+	imp_subtest("revoke-idle")
 		test_revoke_idle();
 
 	igt_describe("Revoke while the engine writes in a loop: the running job stops, the loop fails with -ENODEV, the engine is idle when the revoke returns and moves nothing after it.");
-	igt_subtest("revoke-during-dma")
+	imp_subtest("revoke-during-dma")
 		test_revoke_during_dma();
 
 	igt_describe("Two render fds import one dma-buf; revoked during a long write through one of them: the invalidation of the other import cancels the job (one reservation object), the write fails with -ENODEV.");
-	igt_subtest("revoke-two-fds-during-dma")
+	imp_subtest("revoke-two-fds-during-dma")
 		test_revoke_two_fds();
 
 	igt_describe("A hung engine command times out with -ETIMEDOUT, not before the timeout; while it hangs jobs fail with -EIO; the engine is usable again once idle (fault injection); timeout_ms refuses values outside 1 to 60000.");
@@ -2141,27 +2407,27 @@ int igt_main()
 		test_engine_stale_irq();
 
 	igt_describe("Unbind the importer with live native and imported objects: uses fail, mappings are given back, rebinding works.");
-	igt_subtest("unbind-importer")
+	imp_subtest("unbind-importer")
 		test_unbind_importer();
 
 	igt_describe("Unbind the exporter under a live mapped import: the import is invalidated, uses fail with -ENODEV, rebinding works.");
-	igt_subtest("unbind-exporter")
+	imp_subtest("unbind-exporter")
 		test_unbind_exporter();
 
 	igt_describe("Unbind the importer while its engine writes into a BAR import in a loop: the running write stops, the loop ends with -ENODEV, nothing leaks.");
-	igt_subtest("unbind-importer-during-dma")
+	imp_subtest("unbind-importer-during-dma")
 		test_unbind_importer_during_dma();
 
 	igt_describe("Unbind the exporter while the engine writes into its buffer in a loop: the running job is cancelled, the loop ends with -ENODEV, nothing leaks.");
-	igt_subtest("unbind-exporter-during-dma")
+	imp_subtest("unbind-exporter-during-dma")
 		test_unbind_exporter_during_dma();
 
 	igt_describe("Zero-copy demo: the importer's engine writes into the exporter's BAR through a dma-buf; prints the bytes verified and the map type.");
-	igt_subtest("zerocopy-demo")
+	imp_subtest("zerocopy-demo")
 		test_zerocopy_demo();
 
 	igt_describe("Reset the exporter's PCI function under a mapped import, idle and during engine DMA: the import is invalidated, the running job ends with -ENODEV, then the same dma-buf maps again with its bytes, and fresh exports work.");
-	igt_subtest("revoke-reset-and-reuse")
+	imp_subtest("revoke-reset-and-reuse")
 		test_revoke_reset_and_reuse();
 
 	igt_fixture() {

@@ -279,6 +279,8 @@ int p2pbuf_imp_dma_walk_start(struct p2pbuf_sg_walk *walk,
 			      struct device *dev, u64 offset);
 int p2pbuf_imp_gem_mapping_ioctl(struct drm_device *drm, void *data,
 				 struct drm_file *file);
+u32 p2pbuf_imp_uapi_map_type(enum p2pbuf_map_type type);
+u32 p2pbuf_imp_uapi_route(enum p2pbuf_path path);
 int p2pbuf_imp_import_pal_map(struct p2pbuf_dynimp *dynimp,
 			      const struct p2pbuf_pal *pal);
 void p2pbuf_imp_import_pal_unmap(struct p2pbuf_dynimp *dynimp,

@@ -302,7 +302,7 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 	args->map_errno = dyn->map_err;
 	args->maps = dyn->maps;
 	args->invalidates = dyn->invalidates;
-	args->map_type = dyn->type;
+	args->map_type = p2pbuf_imp_uapi_map_type(dyn->type);
 	args->dma_segments = 0;
 	if (dyn->sgt) {
 		args->dma_segments = dyn->sgt->nents;
@@ -311,13 +311,7 @@ int p2pbuf_imp_gem_info_ioctl(struct drm_device *drm, void *data,
 		p2pbuf_imp_import_dma(imp, &dma);
 		args->dma_segments = dma.nr_ranges;
 		args->dma_addr = dma.ranges[0].addr;
-		/* enum p2pbuf_path and P2PBUF_IMP_ROUTE_* share their values. */
-		BUILD_BUG_ON(P2PBUF_IMP_ROUTE_BUS_ADDR != P2PBUF_PATH_BUS_ADDR ||
-			     P2PBUF_IMP_ROUTE_HOST_BRIDGE_IOVA !=
-			     P2PBUF_PATH_HOST_BRIDGE_IOVA ||
-			     P2PBUF_IMP_ROUTE_HOST_BRIDGE_DIRECT !=
-			     P2PBUF_PATH_HOST_BRIDGE_DIRECT);
-		args->route = imp->pal_map.route;
+		args->route = p2pbuf_imp_uapi_route(imp->pal_map.route);
 	}
 unlock:
 	dma_resv_unlock(obj->resv);

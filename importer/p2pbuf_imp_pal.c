@@ -242,6 +242,39 @@ int p2pbuf_imp_dma_walk_start(struct p2pbuf_sg_walk *walk,
 					   dev, offset);
 }
 
+/**
+ * p2pbuf_imp_uapi_map_type() - a mapping type as the uAPI names it
+ * @type: the type
+ *
+ * Return: the P2PBUF_IMP_MAP_TYPE_* value.
+ */
+u32 p2pbuf_imp_uapi_map_type(enum p2pbuf_map_type type)
+{
+	return type == P2PBUF_MAP_PAL ? P2PBUF_IMP_MAP_TYPE_PAL :
+					P2PBUF_IMP_MAP_TYPE_SGT;
+}
+
+/**
+ * p2pbuf_imp_uapi_route() - a route as the uAPI names it
+ * @path: the route
+ *
+ * Return: the P2PBUF_IMP_ROUTE_* value, %P2PBUF_IMP_ROUTE_UNKNOWN for
+ * %P2PBUF_PATH_NONE.
+ */
+u32 p2pbuf_imp_uapi_route(enum p2pbuf_path path)
+{
+	switch (path) {
+	case P2PBUF_PATH_BUS_ADDR:
+		return P2PBUF_IMP_ROUTE_BUS_ADDR;
+	case P2PBUF_PATH_HOST_BRIDGE_IOVA:
+		return P2PBUF_IMP_ROUTE_HOST_BRIDGE_IOVA;
+	case P2PBUF_PATH_HOST_BRIDGE_DIRECT:
+		return P2PBUF_IMP_ROUTE_HOST_BRIDGE_DIRECT;
+	default:
+		return P2PBUF_IMP_ROUTE_UNKNOWN;
+	}
+}
+
 /* DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING */
 int p2pbuf_imp_gem_mapping_ioctl(struct drm_device *drm, void *data,
 				 struct drm_file *file)
@@ -252,8 +285,6 @@ int p2pbuf_imp_gem_mapping_ioctl(struct drm_device *drm, void *data,
 	u32 accepted = 0;
 	int ret;
 
-	BUILD_BUG_ON(P2PBUF_IMP_MAP_TYPE_SGT != P2PBUF_MAP_SGT ||
-		     P2PBUF_IMP_MAP_TYPE_PAL != P2PBUF_MAP_PAL);
 	if (args->pad || !args->accept ||
 	    (args->accept & ~(P2PBUF_IMP_MAP_SGT | P2PBUF_IMP_MAP_PAL)))
 		return -EINVAL;
@@ -276,7 +307,7 @@ int p2pbuf_imp_gem_mapping_ioctl(struct drm_device *drm, void *data,
 	ret = p2pbuf_dynimp_set_types(&imp->dynimp, accepted);
 	dma_resv_unlock(obj->resv);
 	if (ret >= 0) {
-		args->map_type = ret;
+		args->map_type = p2pbuf_imp_uapi_map_type(ret);
 		ret = 0;
 	}
 out:
