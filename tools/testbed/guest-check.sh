@@ -14,9 +14,11 @@ host=$(awk '$1 == "kunit@*" { print $2 }' igt-tests/placement.txt)
 if [ "${P2PBUF_KERNEL:-stock}" = debug ] && [ "$P2PBUF_TOPO" = "$host" ] &&
 	[[ -z "${P2PBUF_TEST:-}" || "${P2PBUF_TEST}" == *kunit* ]]; then
 	echo "== KUnit: the dma-buf suite and p2pbuf's helpers"
-	# The fence-chain suite's race tests run 20-35 s each under TCG on
-	# this kernel, with tasks waiting uninterruptibly on the fences all
-	# along: the hung-task detector (120 s) gets a longer timeout for it.
+	# The fence-chain suite's test_wait_backward runs about 200 s of guest
+	# time on this kernel under TCG (the whole suite 240 s), its waiter
+	# and KUnit's runner in uninterruptible waits all along: past the
+	# hung-task detector's 120 s, within KUnit's own 300 s per case.  The
+	# detector gets 900 s for this suite.
 	{
 		bash tools/testbed/guest-kunit.sh ${P2PBUF_KUNIT_MODULES:-p2pbuf_helpers_kunit \
 			'dmabuf_kunit:dma-buf-[!f]*' dmabuf_kunit:dma-buf-fence \
