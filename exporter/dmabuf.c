@@ -53,7 +53,21 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 	if (!ea)
 		return -ENOMEM;
 	ea->decision = decision;
+	/*
+	 * The route query reads the BAR's p2pdma provider, which devres frees
+	 * after unbind.  Unbind marks the buffer gone under the reservation
+	 * lock (p2pbuf_exp_revoke_all()) before its remove returns: holding
+	 * the lock, a buffer not marked gone still has its provider.  The
+	 * unlocked check above only spares the allocation.
+	 */
+	dma_resv_lock(dmabuf->resv, NULL);
+	if (p2pbuf_revoke_state(&buf->revoke) & P2PBUF_EXP_REVOKED_GONE) {
+		dma_resv_unlock(dmabuf->resv);
+		kfree(ea);
+		return -ENODEV;
+	}
 	ea->path = p2pbuf_exp_route(attach, buf, NULL);
+	dma_resv_unlock(dmabuf->resv);
 	attach->priv = ea;
 	atomic_inc(&buf->dev->live_attachments);
 	return 0;

@@ -61,7 +61,9 @@ end)
 		record "bed@debug-kmemleak" fail "no $KMEMLEAK: is this the proving kernel?"
 		exit 0
 	fi
+	t0=$(date +%s)
 	echo scan >"$KMEMLEAK"
+	echo "debug-checks: kmemleak scan: $(($(date +%s) - t0)) s" >&2
 	cat "$KMEMLEAK" >"$work/kmemleak.txt"
 	[ -s "$work/kmemleak.txt" ] && cp "$work/kmemleak.txt" "${P2PBUF_RESULTS:-$work}/"
 	# One report per object: split at "unreferenced object", keyed by comm.

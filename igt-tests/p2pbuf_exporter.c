@@ -1407,10 +1407,16 @@ static void kmemleak_assert_none(void)
 
 static void test_map_unmap_no_leak(void)
 {
-	const int rounds = 10000;
 	int buf[2];
 	long before = 0, grown;
 	bool kmemleak = have_kmemleak();
+	/*
+	 * kmemleak names every leaked object: 1000 rounds are as good as
+	 * 10000, which outlast the per-test timeout on the proving kernel
+	 * through the host bridge (rootports-direct).  The slab count needs
+	 * the 10000 to stand out of the noise.
+	 */
+	const int rounds = kmemleak ? 1000 : 10000;
 
 	require_route();
 	assert_live(0, 0);
@@ -1900,7 +1906,7 @@ int igt_main()
 		igt_subtest("map-multi-range")
 			test_map_multi_range();
 
-		igt_describe("Mapping and unmapping 20000 times does not leak "
+		igt_describe("Mapping and unmapping 20000 times (2000 with kmemleak) does not leak "
 			     "kernel memory: the exporter's live attachment "
 			     "and mapping counts return to zero, and kmemleak "
 			     "(debug kernel) or the unreclaimable slab (stock "

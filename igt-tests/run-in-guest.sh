@@ -138,19 +138,26 @@ selected() {		# selected BINARY SUBTEST
 }
 
 # Subtests placed in another topology (placement.txt) are left out here.
+# The first line whose glob matches decides: its second field lists where
+# the subtests run, "topology[:kernel]" entries separated by commas ("*"
+# is every topology; without ":kernel", on every kernel).
 placed_elsewhere() {	# placed_elsewhere BINARY SUBTEST
-	local glob topo why
+	local glob where why e
 
-	while read -r glob topo why; do
+	while read -r glob where why; do
 		case "$glob" in '' | '#'*) continue ;; esac
 		# shellcheck disable=SC2053 # $glob is a glob
 		[[ "$1@$2" == $glob ]] || continue
-		# "topology:kernel" runs on that kernel only.
-		if [[ $topo == *:* ]] && [ "${topo#*:}" != "${P2PBUF_KERNEL:-stock}" ]; then
-			return 0
-		fi
-		[ "${topo%%:*}" != "${P2PBUF_TOPO:-}" ]
-		return
+		for e in ${where//,/ }; do	# no globbing: set -f
+			if [[ $e == *:* ]] && [ "${e#*:}" != "${P2PBUF_KERNEL:-stock}" ]; then
+				continue
+			fi
+			e=${e%%:*}
+			if [ "$e" = '*' ] || [ "$e" = "${P2PBUF_TOPO:-}" ]; then
+				return 1
+			fi
+		done
+		return 0
 	done <"$HERE/placement.txt"
 	return 1
 }

@@ -15,6 +15,7 @@
 #include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/scatterlist.h>
+#include <linux/slab.h>
 
 #include <drm/drm_device.h>
 #include <drm/drm_drv.h>
@@ -85,7 +86,18 @@ static void p2pbuf_imp_native_free(struct drm_gem_object *obj)
 	mutex_lock(&idev->imports_lock);
 	list_del(&native->node);
 	mutex_unlock(&idev->imports_lock);
-	/* Unmaps (unless unbind did), unpins, frees the pages. */
+	/*
+	 * Unmapped (unless unbind did) before the pin of
+	 * p2pbuf_imp_gem_map_native() is dropped: the pages must outlive
+	 * their mapping.  A failed create has neither; after unbind only the
+	 * pin is left.
+	 */
+	dma_resv_lock(obj->resv, NULL);
+	if (native->shmem.sgt)
+		__drm_gem_shmem_free_sgt_locked(&native->shmem);
+	if (native->shmem.pages)
+		drm_gem_shmem_unpin_locked(&native->shmem);
+	dma_resv_unlock(obj->resv);
 	drm_gem_shmem_release(&native->shmem);
 	kfree(native);
 }
@@ -171,6 +183,57 @@ void p2pbuf_imp_gem_sync(struct drm_gem_object *obj, struct sg_table *sgt,
 		dma_sync_sgtable_for_cpu(obj->dev->dev, sgt, DMA_BIDIRECTIONAL);
 }
 
+/*
+ * Pins a new object's pages and maps them for the engine, in segments of
+ * at most the device's max segment size.  Not drm_gem_shmem_get_pages_sgt():
+ * in Linux 7.3 it builds its table with drm_prime_pages_to_sg(), whose
+ * segments are capped at dma_max_mapping_size() only, and hands segments
+ * longer than dma_get_max_seg_size() (SZ_64K here) to dma_map_sgtable()
+ * (DMA-API debug: "mapping sg segment longer than device claims to
+ * support"; upstream/linux-7.3/0007 fixes the helper).
+ */
+static int p2pbuf_imp_gem_map_native(struct drm_gem_shmem_object *shmem)
+{
+	struct drm_gem_object *obj = &shmem->base;
+	struct device *dev = obj->dev->dev;
+	struct sg_table *sgt;
+	int ret;
+
+	dma_resv_lock(obj->resv, NULL);
+	ret = drm_gem_shmem_pin_locked(shmem);
+	if (ret)
+		goto unlock;
+	sgt = kzalloc_obj(*sgt);
+	if (!sgt) {
+		ret = -ENOMEM;
+		goto unpin;
+	}
+	ret = sg_alloc_table_from_pages_segment(sgt, shmem->pages,
+						obj->size >> PAGE_SHIFT, 0,
+						obj->size,
+						dma_get_max_seg_size(dev),
+						GFP_KERNEL);
+	if (ret)
+		goto free;
+	ret = dma_map_sgtable(dev, sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		goto free_table;
+	/* From here on drm_gem_shmem's helpers own the table. */
+	shmem->sgt = sgt;
+	dma_resv_unlock(obj->resv);
+	return 0;
+
+free_table:
+	sg_free_table(sgt);
+free:
+	kfree(sgt);
+unpin:
+	drm_gem_shmem_unpin_locked(shmem);
+unlock:
+	dma_resv_unlock(obj->resv);
+	return ret;
+}
+
 /* DRM_IOCTL_P2PBUF_IMP_GEM_CREATE */
 int p2pbuf_imp_gem_create_ioctl(struct drm_device *drm, void *data,
 				struct drm_file *file)
@@ -178,7 +241,6 @@ int p2pbuf_imp_gem_create_ioctl(struct drm_device *drm, void *data,
 	struct p2pbuf_imp_device *idev = to_p2pbuf_imp(drm);
 	struct drm_p2pbuf_imp_gem_create *args = data;
 	struct drm_gem_shmem_object *shmem;
-	struct sg_table *sgt;
 	size_t size;
 	int ret, idx;
 
@@ -197,11 +259,9 @@ int p2pbuf_imp_gem_create_ioctl(struct drm_device *drm, void *data,
 		goto exit;
 	}
 	/* Allocates, pins and maps the pages for the engine, until unbind. */
-	sgt = drm_gem_shmem_get_pages_sgt(shmem);
-	if (IS_ERR(sgt)) {
-		ret = PTR_ERR(sgt);
+	ret = p2pbuf_imp_gem_map_native(shmem);
+	if (ret)
 		goto put;
-	}
 	mutex_lock(&idev->imports_lock);
 	list_add_tail(&to_p2pbuf_imp_native(&shmem->base)->node,
 		      &idev->natives);

@@ -28,12 +28,15 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$TB_DIR/topologies.sh"
 
-# The proving kernel's topology when KERNEL is not given: the host bridge
-# through the IOMMU, the route with the most mapping code (two-step DMA
-# API, IOVA) and the KUnit suites; about 17 minutes under TCG, what CI's
-# 90 minutes allow next to a cold kernel build.  KERNEL=debug runs every
-# topology.
-DEBUG_TOPOS=${DEBUG_TOPOS:-rootports-iommu}
+# The proving kernel's topologies when KERNEL is not given (what CI runs):
+# one per P2P route the kernel can pick, i.e. each way p2pbuf's mapping
+# code goes: the bus address below a switch, the host bridge through the
+# IOMMU (two-step DMA API, IOVA; also the KUnit suites), the host bridge
+# with CPU physical addresses, and no route at all (system memory).  The
+# IOMMU variants of the switch and ACS redirect add no mapping code of
+# p2pbuf's: KERNEL=debug runs them too.  Subtests that involve no PCI
+# importer run in switch only on this kernel (igt-tests/placement.txt).
+DEBUG_TOPOS=${DEBUG_TOPOS:-switch rootports-iommu rootports-direct rootports-noallow}
 TEST=${TEST:-}
 RES=${P2PBUF_RESULTS_DIR:-$TOP_DIR/results}
 JOBS=${P2PBUF_JOBS:-$(nproc)}
@@ -106,7 +109,8 @@ column() { [ "${1%%:*}" = stock ] && echo "${1#*:}" || echo "${1#*:}@debug"; }
 
 # The longest runs first (the topology that hosts the placed subtests,
 # then the proving kernel's), so the last guests to start are short.
-host=$(awk '!/^#/ && NF >= 2 { print $2 }' "$TOP_DIR/igt-tests/placement.txt" | sort -u | head -n 1)
+host=$(awk '!/^#/ && NF >= 2 { n = split($2, e, ","); for (i = 1; i <= n; i++) { sub(/:.*/, "", e[i]); if (e[i] != "*") print e[i] } }' \
+	"$TOP_DIR/igt-tests/placement.txt" | sort | uniq -c | sort -k1,1nr | awk 'NR == 1 { print $2 }')
 ordered=$(for r in $runs; do
 	w=1
 	[ "${r%%:*}" = debug ] && w=3

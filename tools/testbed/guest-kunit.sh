@@ -7,9 +7,12 @@
 #
 #   kunit@<suite>@<test> TAB pass|fail|skip TAB <reason>
 #
-#   guest-kunit.sh MODULE[:SUITE_GLOB]...
+#   guest-kunit.sh [sysctl:NAME=VALUE] MODULE[:SUITE_GLOB]...
 #
-# A module that does not load, or registers no suite, is a failure.
+# A module that does not load, or registers no suite, is a failure.  A
+# "sysctl:" argument sets a kernel sysctl for the modules after it (the
+# value before it is restored at the end), e.g. a hung-task timeout that
+# a slow suite under TCG needs.
 set -u
 DIR=/sys/kernel/debug/kunit
 
@@ -45,19 +48,32 @@ ktap_cases() {
 
 [ -d "$DIR" ] || { record "kunit@debugfs" fail "no $DIR: not a KUnit kernel"; exit 0; }
 GLOB=/sys/module/kunit/parameters/filter_glob
+restore=()
 for arg in "$@"; do
+	if [[ $arg == sysctl:*=* ]]; then
+		kv=${arg#sysctl:}
+		f=/proc/sys/$(printf '%s' "${kv%%=*}" | tr . /)
+		if ! old=$(cat "$f" 2>/dev/null) || ! echo "${kv#*=}" >"$f" 2>/dev/null; then
+			record "kunit@$arg" fail "cannot set $f"
+			continue
+		fi
+		restore=("$f=$old" "${restore[@]}")
+		continue
+	fi
 	# MODULE:GLOB runs only the suites GLOB matches (KUnit's filter_glob).
 	m=${arg%%:*}
 	glob='*'
 	[[ $arg == *:* ]] && glob=${arg#*:}
 	printf '%s' "$glob" >"$GLOB"	# no newline: it would be part of the glob
 	before=$(suites)
+	t0=$(date +%s)
 	if ! out=$(modprobe "$m" 2>&1); then
 		record "kunit@$m" fail "modprobe $m: $out"
 		printf '*' >"$GLOB"
 		continue
 	fi
 	printf '*' >"$GLOB"
+	echo "guest-kunit: $arg: $(($(date +%s) - t0)) s" >&2
 	# No process substitution: the guest's /dev has no fd/ for it.
 	new=$(suites | BEFORE=$before awk '
 		BEGIN { n = split(ENVIRON["BEFORE"], b, "\n"); for (i = 1; i <= n; i++) old[b[i]] = 1 }
@@ -72,4 +88,7 @@ for arg in "$@"; do
 		fi
 	done
 	rmmod "$m" 2>/dev/null
+done
+for r in "${restore[@]}"; do
+	echo "${r#*=}" >"${r%%=*}"
 done
