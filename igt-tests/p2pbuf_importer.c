@@ -127,16 +127,11 @@ static unsigned int mode_i;
 
 /* ---- the importer --------------------------------------------------- */
 
-static int imp_ioctl(int fd, unsigned long req, void *arg)
-{
-	return drmIoctl(fd, req, arg) ? -errno : 0;
-}
-
 static uint32_t gem_create(uint64_t size)
 {
 	struct drm_p2pbuf_imp_gem_create c = { .size = size };
 
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
 	igt_assert_eq_u64(c.size, (size + PAGE - 1) & ~(PAGE - 1));
 	return c.handle;
 }
@@ -145,7 +140,7 @@ static void imp_gem_close(int fd, uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
 
-	igt_assert_eq(imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
+	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
 }
 
 static uint8_t *gem_mmap(uint32_t handle, uint64_t size)
@@ -153,7 +148,7 @@ static uint8_t *gem_mmap(uint32_t handle, uint64_t size)
 	struct drm_p2pbuf_imp_gem_mmap_offset m = { .handle = handle };
 	void *ptr;
 
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m),
 		      0);
 	ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd,
 		   m.offset);
@@ -166,16 +161,7 @@ static int gem_mmap_offset_of_import(uint32_t handle)
 {
 	struct drm_p2pbuf_imp_gem_mmap_offset m = { .handle = handle };
 
-	return imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m);
-}
-
-static int gem_info(int fd, uint32_t handle, uint32_t flags,
-		    struct drm_p2pbuf_imp_gem_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->handle = handle;
-	info->flags = flags;
-	return imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_INFO, info);
+	return p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m);
 }
 
 /* DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING: 0 or a negative errno; @type out. */
@@ -187,7 +173,7 @@ static int gem_mapping(int fd, uint32_t handle, uint32_t accept,
 	};
 	int ret;
 
-	ret = imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING, &m);
+	ret = p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING, &m);
 	if (type)
 		*type = m.map_type;
 	return ret;
@@ -230,7 +216,7 @@ static uint32_t gem_state(uint32_t handle)
 {
 	struct drm_p2pbuf_imp_gem_info info;
 
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	return info.state;
 }
 
@@ -242,7 +228,7 @@ static int copy_fd(int fd, uint32_t src, uint64_t src_off, uint32_t dst,
 		.src_offset = src_off, .dst_offset = dst_off, .size = size,
 	};
 
-	return imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_COPY, &c);
+	return p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_COPY, &c);
 }
 
 static int copy(uint32_t src, uint64_t src_off, uint32_t dst,
@@ -259,7 +245,7 @@ static int pattern_fd(int fd, uint32_t handle, uint32_t op, uint64_t offset,
 		.handle = handle, .op = op, .offset = offset, .size = size,
 		.seed = seed,
 	};
-	int ret = imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p);
+	int ret = p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p);
 
 	if (out)
 		*out = p;
@@ -286,14 +272,6 @@ static void pattern_check(int fd, uint32_t handle, uint64_t offset,
 		     ") is 0x%02x, pattern %u has 0x%02x\n",
 		     (uint64_t)p.bad_offset, offset, size, p.found, seed,
 		     p.expected);
-}
-
-static void cpu_check(const uint8_t *ptr, uint64_t size, uint32_t seed)
-{
-	for (uint64_t k = 0; k < size; k++)
-		igt_assert_f(ptr[k] == p2pbuf_pattern_byte(seed, k),
-			     "byte %" PRIu64 " is 0x%02x, pattern %u has 0x%02x\n",
-			     k, ptr[k], seed, p2pbuf_pattern_byte(seed, k));
 }
 
 static void cpu_fill(uint8_t *ptr, uint64_t size, uint32_t seed)
@@ -562,7 +540,7 @@ static void bar_map(uint32_t handle, unsigned int n)
 	struct drm_p2pbuf_imp_gem_info info;
 	int ret;
 
-	ret = gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info);
+	ret = p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info);
 	/*
 	 * Linux 7.3's dma_buf_phys_vec_to_sgt() links every range at IOVA
 	 * offset 0, so through an IOMMU a second range collides with the
@@ -601,7 +579,7 @@ static void bar_use(uint32_t handle, uint64_t size, uint32_t seed)
 	if (p2pbuf_bed_data_ok())
 		igt_assert_eq(pattern_write(handle, 0, size, seed), 0);
 	else
-		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 	igt_assert_eq(gem_state(handle), P2PBUF_IMP_STATE_MAPPED);
 }
@@ -625,7 +603,7 @@ static void bar_roundtrip(const struct range *r, unsigned int n,
 	pattern_check(t.fd, handle, 0, size, seed);
 	/* BAR -> system memory, compared by the CPU. */
 	igt_assert_eq(copy(handle, 0, native, 0, size), 0);
-	cpu_check(ptr, size, seed);
+	p2pbuf_cpu_check(ptr, size, seed);
 
 	/* And back: system memory -> BAR. */
 	cpu_fill(ptr, half, seed + 1);
@@ -710,12 +688,12 @@ static void test_native_pattern(void)
 	for (uint64_t k = 0; k < size; k++)
 		igt_assert_eq(ptr[k], 0);
 	igt_assert_eq(pattern_write(obj, 0, size, 3), 0);
-	cpu_check(ptr, size, 3);
+	p2pbuf_cpu_check(ptr, size, 3);
 	pattern_check(t.fd, obj, 0, size, 3);
 
 	/* An odd range: offsets and lengths not aligned to anything. */
 	igt_assert_eq(pattern_write(obj, 1001, 5003, 77), 0);
-	cpu_check(ptr + 1001, 5003, 77);
+	p2pbuf_cpu_check(ptr + 1001, 5003, 77);
 	igt_assert_eq(ptr[1000], p2pbuf_pattern_byte(3, 1000));
 	igt_assert_eq(ptr[6004], p2pbuf_pattern_byte(3, 6004));
 
@@ -768,23 +746,23 @@ static void test_uapi_invalid(void)
 
 	/* GEM_CREATE */
 	c.flags = 1;
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
 		      -EINVAL);
 	c = (struct drm_p2pbuf_imp_gem_create){ .size = 0 };
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
 		      -EINVAL);
 	c.size = P2PBUF_IMP_MAX_OBJECT_SIZE + 1;
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
 		      -E2BIG);
 	c.size = ~0ULL;
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c),
 		      -E2BIG);
 	/* Exactly the maximum is allowed. */
 	c = (struct drm_p2pbuf_imp_gem_create){
 		.size = P2PBUF_IMP_MAX_OBJECT_SIZE };
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
 	igt_assert_eq_u64(c.size, P2PBUF_IMP_MAX_OBJECT_SIZE);
-	igt_assert_eq(gem_info(t.fd, c.handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, c.handle, 0, &info), 0);
 	igt_assert_eq_u64(info.size, P2PBUF_IMP_MAX_OBJECT_SIZE);
 	imp_gem_close(t.fd, c.handle);
 
@@ -798,28 +776,28 @@ static void test_uapi_invalid(void)
 			bm.flags = 1;
 		else
 			bm.iterations = P2PBUF_IMP_BENCH_MAX_ITERATIONS + 1;
-		igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP,
+		igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP,
 					&bm), -EINVAL);
 	}
 	/* ... native objects */
 	bm = (struct drm_p2pbuf_imp_bench_map){ .handle = a, .iterations = 1 };
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &bm),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &bm),
 		      -EINVAL);
 	bm.handle = 0xdead;
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &bm),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &bm),
 		      -ENOENT);
 
 	/* GEM_MMAP_OFFSET, GEM_INFO */
 	mo.handle = a;
 	mo.pad = 1;
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET,
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET,
 				&mo), -EINVAL);
 	mo = (struct drm_p2pbuf_imp_gem_mmap_offset){ .handle = 0xdead };
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET,
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET,
 				&mo), -ENOENT);
-	igt_assert_eq(gem_info(t.fd, a, 2, &info), -EINVAL);
-	igt_assert_eq(gem_info(t.fd, 0xdead, 0, &info), -ENOENT);
-	igt_assert_eq(gem_info(t.fd, a, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, a, 2, &info), -EINVAL);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, 0xdead, 0, &info), -ENOENT);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, a, 0, &info), 0);
 	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_NATIVE);
 	igt_assert_eq_u64(info.size, 2 * PAGE);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
@@ -832,7 +810,7 @@ static void test_uapi_invalid(void)
 			.handle = a, .accept = P2PBUF_IMP_MAP_SGT, .pad = 1,
 		};
 
-		igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING,
+		igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MAPPING,
 					&m), -EINVAL);
 		igt_assert_eq(gem_mapping(t.fd, 0xdead, 0, NULL), -EINVAL);
 		igt_assert_eq(gem_mapping(t.fd, 0xdead, 1U << 2, NULL), -EINVAL);
@@ -847,10 +825,10 @@ static void test_uapi_invalid(void)
 	/* COPY: flags, pad, size, bounds, overflow, overlap, handles */
 	cp = (struct drm_p2pbuf_imp_copy){ .src_handle = a, .dst_handle = b,
 					   .size = 16, .flags = 1 };
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_COPY, &cp), -EINVAL);
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_COPY, &cp), -EINVAL);
 	cp.flags = 0;
 	cp.pad = 1;
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_COPY, &cp), -EINVAL);
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_COPY, &cp), -EINVAL);
 	igt_assert_eq(copy(a, 0, b, 0, 0), -EINVAL);
 	igt_assert_eq(copy(a, 0, b, 1, PAGE), -EINVAL);
 	igt_assert_eq(copy(a, 2 * PAGE - 1, b, 0, 2), -EINVAL);
@@ -865,13 +843,13 @@ static void test_uapi_invalid(void)
 	igt_assert_eq(pattern_fd(t.fd, a, 2, 0, 1, 0, NULL), -EINVAL);
 	p = (struct drm_p2pbuf_imp_pattern){ .handle = a, .size = 1,
 					     .flags = 1 };
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p),
 		      -EINVAL);
 	p.flags = 0;
 	for (i = 0; i < sizeof(p.pad); i++) {
 		memset(p.pad, 0, sizeof(p.pad));
 		p.pad[i] = 1;
-		igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p),
+		igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p),
 			      -EINVAL);
 	}
 	igt_assert_eq(pattern_write(a, 0, 0, 0), -EINVAL);
@@ -901,11 +879,11 @@ static int vgem_export(int vfd, uint64_t size, uint8_t **map)
 	struct drm_mode_map_dumb md = {};
 	int dmabuf;
 
-	igt_assert_eq(imp_ioctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &cd), 0);
+	igt_assert_eq(p2pbuf_imp_ioctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &cd), 0);
 	igt_assert_eq(drmPrimeHandleToFD(vfd, cd.handle, DRM_CLOEXEC | DRM_RDWR,
 					 &dmabuf), 0);
 	md.handle = cd.handle;
-	igt_assert_eq(imp_ioctl(vfd, DRM_IOCTL_MODE_MAP_DUMB, &md), 0);
+	igt_assert_eq(p2pbuf_imp_ioctl(vfd, DRM_IOCTL_MODE_MAP_DUMB, &md), 0);
 	*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vfd,
 		    md.offset);
 	igt_assert(*map != MAP_FAILED);
@@ -942,7 +920,7 @@ static void test_vgem_import(bool p2p)
 	}
 
 	/* Imported, attached, not mapped: mapping is lazy. */
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_IMPORT);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_UNMAPPED);
 	igt_assert_eq_u64(info.maps, 0);
@@ -955,12 +933,12 @@ static void test_vgem_import(bool p2p)
 
 	/* First use maps it: system memory, written by the engine. */
 	igt_assert_eq(pattern_write(handle, 0, size, 21), 0);
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 1);
 	igt_assert_lte(1, info.dma_segments);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
-	cpu_check(vmap, size, 21);
+	p2pbuf_cpu_check(vmap, size, 21);
 	igt_assert(import_block(dmabuf, block, sizeof(block)));
 	igt_assert(strstr(block, "state mapped\n"));
 	igt_assert(strstr(block, "\nseg 0 0x"));
@@ -970,9 +948,9 @@ static void test_vgem_import(bool p2p)
 	ptr = gem_mmap(native, size);
 	cpu_fill(vmap, size, 22);
 	igt_assert_eq(copy(handle, 0, native, 0, size), 0);
-	cpu_check(ptr, size, 22);
+	p2pbuf_cpu_check(ptr, size, 22);
 	/* The mapping was reused. */
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq_u64(info.maps, 1);
 
 	munmap(ptr, size);
@@ -996,7 +974,7 @@ static uint32_t bar_import(int dmabuf)
 	ret = prime_import(t.fd, dmabuf, &handle);
 	igt_assert_f(ret == 0, "import of the BAR buffer failed: %s\n",
 		     strerror(-ret));
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_IMPORT);
 	igt_assert(info.info_flags & P2PBUF_IMP_INFO_PEER2PEER);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
@@ -1023,7 +1001,7 @@ static void test_bar_lazy(void)
 	igt_assert_f(strstr(line, " mapped 0 maps 0 "), "%s\n", line);
 
 	/* Map without moving a byte. */
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 1);
 	igt_assert_eq_u32(info.map_type, mode->type);
@@ -1074,7 +1052,7 @@ static void bar_ranges_test(const struct range *r, unsigned int n,
 	handle = bar_import(dmabuf);
 	bar_map(handle, n);
 	bar_roundtrip(r, n, handle, size, seed);
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 1);
 	imp_gem_close(t.fd, handle);
@@ -1161,7 +1139,7 @@ static void test_bar_max_ranges(void)
 	host_check_zero(r[0].offset + PAGE, PAGE);
 	host_check_zero(r[n - 2].offset + PAGE, PAGE);
 
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_info("%u ranges: %u DMA segments\n", n, info.dma_segments);
 	imp_gem_close(t.fd, handle);
@@ -1244,7 +1222,7 @@ static void dma_addresses_test(const struct range *r, unsigned int n,
 	dmabuf = exp_export(r, n);
 	handle = bar_import(dmabuf);
 	bar_map(handle, n);
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert(import_block(dmabuf, block, sizeof(block)));
 	igt_info("route %s, import:\n%s", expect, block);
 	igt_assert(p2pbuf_kv_get_long(block, "runs", &runs));
@@ -1407,7 +1385,7 @@ static void test_pal_negotiation(void)
 				  P2PBUF_IMP_MAP_PAL | P2PBUF_IMP_MAP_SGT,
 				  &type), 0);
 	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_SGT);
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
 	imp_gem_close(t.fd, handle);
 	close(dmabuf);
@@ -1420,7 +1398,7 @@ static void test_pal_negotiation(void)
 				  P2PBUF_IMP_MAP_PAL | P2PBUF_IMP_MAP_SGT,
 				  &type), 0);
 	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_PAL);
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_PAL);
 	igt_assert_eq(info.dma_segments, 1);
 	imp_gem_close(t.fd, handle);
@@ -1435,17 +1413,17 @@ static void test_pal_negotiation(void)
 	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), 0);
 	igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_PAL, &type), 0);
 	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_PAL);
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_SGT, &type),
 		      -EBUSY);
 	igt_assert_eq(exp_revoke(dmabuf, 0), 0);
 	igt_assert_eq(gem_state(handle), P2PBUF_IMP_STATE_INVALIDATED);
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
 		      -ENODEV);
 	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
 	igt_assert_eq(gem_mapping(t.fd, handle, P2PBUF_IMP_MAP_SGT, &type), 0);
 	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_SGT);
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
 	igt_assert_eq_u32(info.route, P2PBUF_IMP_ROUTE_UNKNOWN);
 	imp_gem_close(t.fd, handle);
@@ -1470,7 +1448,7 @@ static void test_revoke_idle(void)
 
 	/* The exporter takes the mapping back; the importer gave it up. */
 	igt_assert_eq(exp_revoke(dmabuf, 0), 0);
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 	igt_assert_eq_u64(info.invalidates, 1);
 	igt_assert_eq(info.dma_segments, 0);
@@ -1481,14 +1459,14 @@ static void test_revoke_idle(void)
 	igt_assert_eq(pattern_write(handle, 0, PAGE, 62), -ENODEV);
 	igt_assert_eq(pattern_fd(t.fd, handle, P2PBUF_IMP_PATTERN_CHECK, 0,
 				 PAGE, 61, NULL), -ENODEV);
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
 		      -ENODEV);
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.map_errno, -ENODEV);
 	/* The benchmark's map meets the exporter's error too. */
 	bm = (struct drm_p2pbuf_imp_bench_map){ .handle = handle,
 						.iterations = 1 };
-	igt_assert_eq(imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &bm),
+	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_BENCH_MAP, &bm),
 		      -ENODEV);
 
 	/* Restored: the next use maps again; the failed write left nothing. */
@@ -1497,7 +1475,7 @@ static void test_revoke_idle(void)
 		pattern_check(t.fd, handle, 0, PAGE, 61);
 	else
 		bar_use(handle, PAGE, 61);
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 2);
 
@@ -1509,7 +1487,7 @@ static void test_revoke_idle(void)
 	if (p2pbuf_bed_data_ok())
 		pattern_check(fd2, again, 0, PAGE, 61);
 	else
-		igt_assert_eq(gem_info(fd2, again, P2PBUF_IMP_GEM_INFO_MAP,
+		igt_assert_eq(p2pbuf_imp_gem_info(fd2, again, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 	close(fd2);
 
@@ -1645,7 +1623,7 @@ static void test_revoke_during_dma(void)
 
 	pattern_check(t.fd, hb, 0, size, sentinel);
 	host_check_buffer(&r, 1, 0, size, sentinel);
-	igt_assert_eq(gem_info(t.fd, ha, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, ha, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 	igt_assert_eq(info.map_errno, -ENODEV);
 
@@ -1685,7 +1663,7 @@ static void test_revoke_two_fds(void)
 	igt_assert_fd(fd2);
 	igt_assert_eq(prime_import(fd2, dmabuf, &h2), 0);
 	apply_mode(fd2, h2);
-	igt_assert_eq(gem_info(fd2, h2, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(fd2, h2, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq_u32(info.map_type, mode->type);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 
@@ -1700,9 +1678,9 @@ static void test_revoke_two_fds(void)
 	igt_assert_eq(loop->completed, completed);
 	igt_assert_eq(loop->started, started);
 
-	igt_assert_eq(gem_info(t.fd, h1, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, h1, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
-	igt_assert_eq(gem_info(fd2, h2, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(fd2, h2, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 
 	/* Restored: both imports work again, one after the other. */
@@ -1802,7 +1780,7 @@ static void test_engine_timeout(void)
 	/* The hang ends: the next job finds the engine usable again. */
 	igt_assert_eq(inject_stall("0"), 0);
 	igt_assert_eq(pattern_write(obj, 0, PAGE, 83), 0);
-	cpu_check(ptr, PAGE, 83);
+	p2pbuf_cpu_check(ptr, PAGE, 83);
 	igt_assert_eq(engine_stat("stuck"), 0);
 
 	restore_timeout();
@@ -1836,10 +1814,10 @@ static void test_engine_timeout_stops_dma(void)
 	igt_assert_eq(engine_stat("timeouts"), timeouts + 1);
 	restore_timeout();
 	/* The first command (memory -> engine) timed out: no byte landed. */
-	cpu_check(ptr, 2 * PAGE, 84);
+	p2pbuf_cpu_check(ptr, 2 * PAGE, 84);
 
 	igt_assert_eq(pattern_write(obj, 0, 2 * PAGE, 86), 0);
-	cpu_check(ptr, 2 * PAGE, 86);
+	p2pbuf_cpu_check(ptr, 2 * PAGE, 86);
 	igt_assert_eq(engine_stat("stuck"), 0);
 	munmap(ptr, 2 * PAGE);
 	imp_gem_close(t.fd, obj);
@@ -1873,7 +1851,7 @@ static void test_engine_stale_irq(void)
 	igt_assert_lt(0, p2pbuf_read_file(path, val, sizeof(val)));
 	igt_assert_f(atoi(val) == 0, "%s injections left\n", val);
 	igt_assert_eq(engine_stat("commands"), commands + cmds);
-	cpu_check(ptr, size, 88);
+	p2pbuf_cpu_check(ptr, size, 88);
 	pattern_check(t.fd, obj, 0, size, 88);
 	munmap(ptr, size);
 	imp_gem_close(t.fd, obj);
@@ -1937,7 +1915,7 @@ static void test_unbind_importer(void)
 		igt_assert_f(strstr(line, " mapped 0 "), "%s\n", line);
 	}
 	/* CPU mappings of native objects stay valid. */
-	cpu_check(ptr, PAGE, 91);
+	p2pbuf_cpu_check(ptr, PAGE, 91);
 	munmap(ptr, PAGE);
 	/* Closing the file frees the objects and detaches. */
 	close(t.fd);
@@ -1986,10 +1964,10 @@ static void test_unbind_exporter(void)
 	igt_assert_eq(driver_bind(EXP_DRIVER, t.exp_bdf, false), 0);
 
 	/* The exporter revoked for good: the mapping is gone, uses fail. */
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 	igt_assert_eq(pattern_write(handle, 0, PAGE, 96), -ENODEV);
-	igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
 		      -ENODEV);
 	imp_gem_close(t.fd, handle);
 	ino = inode_of(dmabuf);
@@ -2080,7 +2058,7 @@ static void test_unbind_exporter_during_dma(void)
 	igt_assert_eq(loop->completed, started - 1);
 	igt_assert_f(engine_stat("cancels") - cancels >= 1,
 		     "the unbind found no job running\n");
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 
 	imp_gem_close(t.fd, handle);
@@ -2190,7 +2168,7 @@ static void assert_reset_invalidated(uint32_t handle, int dmabuf,
 	struct drm_p2pbuf_imp_gem_info info;
 	char line[256];
 
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 	igt_assert_eq_u64(info.invalidates, before->invalidates + 2);
 	igt_assert_eq_u64(info.maps, before->maps);
@@ -2211,9 +2189,9 @@ static void assert_reset_reuse(uint32_t handle, uint64_t size, uint32_t seed,
 	if (p2pbuf_bed_data_ok())
 		pattern_check(t.fd, handle, 0, size, seed);
 	else
-		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
-	igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, before->maps + 1);
 	igt_assert_eq(info.map_errno, 0);
@@ -2270,7 +2248,7 @@ static void test_revoke_reset_and_reuse(void)
 	bar_use(handle, size, 0x61);
 
 	/* A reset with the import mapped and idle. */
-	igt_assert_eq(gem_info(t.fd, handle, 0, &before), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &before), 0);
 	exp_reset();
 	assert_reset_invalidated(handle, dmabuf, &before);
 	/* The BAR keeps its bytes; the same import maps them again. */
@@ -2285,7 +2263,7 @@ static void test_revoke_reset_and_reuse(void)
 	}
 
 	/* A reset while the engine writes through the import in a loop. */
-	igt_assert_eq(gem_info(t.fd, handle, 0, &before), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &before), 0);
 	cancels = engine_stat("cancels");
 	loop = dma_loop_start(t.fd, handle, size, 2);
 	exp_reset();
@@ -2296,7 +2274,7 @@ static void test_revoke_reset_and_reuse(void)
 	assert_reset_invalidated(handle, dmabuf, &before);
 
 	/* After the reset: a new write through the same import lands whole. */
-	igt_assert_eq(gem_info(t.fd, handle, 0, &before), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &before), 0);
 	igt_assert_eq(pattern_write(handle, 0, size, sentinel), 0);
 	assert_reset_reuse(handle, size, sentinel, &before);
 	host_check_buffer(&r, 1, 0, size, sentinel);

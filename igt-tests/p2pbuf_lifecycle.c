@@ -69,16 +69,11 @@ static char report[1 << 17];
 
 /* ---- the importer --------------------------------------------------- */
 
-static int imp_ioctl(int fd, unsigned long req, void *arg)
-{
-	return drmIoctl(fd, req, arg) ? -errno : 0;
-}
-
 static uint32_t gem_create(int fd, uint64_t size)
 {
 	struct drm_p2pbuf_imp_gem_create c = { .size = size };
 
-	igt_assert_eq(imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
+	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
 	return c.handle;
 }
 
@@ -87,21 +82,12 @@ static uint8_t *gem_mmap(int fd, uint32_t handle, uint64_t size)
 	struct drm_p2pbuf_imp_gem_mmap_offset m = { .handle = handle };
 	void *ptr;
 
-	igt_assert_eq(imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m),
+	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m),
 		      0);
 	ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		   m.offset);
 	igt_assert(ptr != MAP_FAILED);
 	return ptr;
-}
-
-static int gem_info(int fd, uint32_t handle, uint32_t flags,
-		    struct drm_p2pbuf_imp_gem_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->handle = handle;
-	info->flags = flags;
-	return imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_INFO, info);
 }
 
 static int pattern_op(int fd, uint32_t handle, uint32_t op, uint64_t offset,
@@ -112,7 +98,7 @@ static int pattern_op(int fd, uint32_t handle, uint32_t op, uint64_t offset,
 		.handle = handle, .op = op, .offset = offset, .size = size,
 		.seed = seed,
 	};
-	int ret = imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p);
+	int ret = p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p);
 
 	if (out)
 		*out = p;
@@ -167,7 +153,7 @@ static void close_handle(int fd, uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
 
-	igt_assert_eq(imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
+	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
 }
 
 static long engine_stat(const char *key)
@@ -459,7 +445,7 @@ static void test_revoke_race(void)
 				if (!ret)
 					race->writes++;
 			} else {
-				ret = gem_info(t.fd, handle,
+				ret = p2pbuf_imp_gem_info(t.fd, handle,
 					       P2PBUF_IMP_GEM_INFO_MAP, &info);
 				if (!ret)
 					race->maps++;
@@ -608,7 +594,7 @@ static void test_remove_exporter(void)
 	if (route) {
 		dmabuf = exp_export(&r);
 		handle = import_fd(t.fd, dmabuf);
-		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 		if (data)
 			loop = dma_loop_start(t.fd, handle, r.length);
@@ -624,10 +610,10 @@ static void test_remove_exporter(void)
 			      ENODEV);
 	assert_engine_idle("after the exporter's removal");
 	if (route) {
-		igt_assert_eq(gem_info(t.fd, handle, 0, &info), 0);
+		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 		igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 		igt_assert_eq(pattern_write(t.fd, handle, PAGE, 0x52), -ENODEV);
-		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), -ENODEV);
 	}
 	igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_QUERY, &q), -1);
@@ -667,7 +653,7 @@ static void test_remove_exporter(void)
 								r.length,
 								0x54), 0);
 		} else {
-			igt_assert_eq(gem_info(t.fd, handle,
+			igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle,
 					       P2PBUF_IMP_GEM_INFO_MAP, &info),
 				      0);
 		}
@@ -704,7 +690,7 @@ static void test_remove_importer(void)
 	if (bar) {
 		dmabuf = exp_export(&r);
 		handle = import_fd(t.fd, dmabuf);
-		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 		igt_assert(exp_has_attachment());
 		if (p2pbuf_bed_data_ok())
@@ -720,7 +706,7 @@ static void test_remove_importer(void)
 			      ENODEV);
 	/* Every ioctl of the unplugged device fails cleanly. */
 	igt_assert_eq(pattern_write(t.fd, native, PAGE, 0x62), -ENODEV);
-	igt_assert_eq(gem_info(t.fd, native, 0, &info), -ENODEV);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, native, 0, &info), -ENODEV);
 	cpu_check(ptr, PAGE, 0x61, "native object's mmap");
 	if (bar) {
 		char rel[96];
@@ -951,7 +937,7 @@ static void test_unload_importer(void)
 	if (bar) {
 		dmabuf = exp_export(&r);
 		handle = import_fd(t.fd, dmabuf);
-		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 	}
 	native = gem_create(t.fd, PAGE);
@@ -979,7 +965,7 @@ static void test_unload_importer(void)
 	open_importer();
 	if (bar) {
 		handle = import_fd(t.fd, dmabuf);
-		igt_assert_eq(gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 		igt_assert_eq_u64(info.maps, 1);
 		close_handle(t.fd, handle);
@@ -1009,7 +995,7 @@ static void test_self_import(void)
 	fd2 = p2pbuf_open_render(P2PBUF_IMP_DRIVER_NAME);
 	igt_assert_fd(fd2);
 	other = import_fd(fd2, dmabuf);
-	igt_assert_eq(gem_info(fd2, other, 0, &info), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(fd2, other, 0, &info), 0);
 	igt_assert_eq(info.kind, P2PBUF_IMP_KIND_NATIVE);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.size, 2 * PAGE);

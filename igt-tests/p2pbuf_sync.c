@@ -160,14 +160,6 @@ static int pattern(uint32_t handle, uint32_t op, uint64_t size, uint32_t seed,
 	return ret;
 }
 
-static void cpu_check(const uint8_t *ptr, uint64_t size, uint32_t seed)
-{
-	for (uint64_t k = 0; k < size; k++)
-		igt_assert_f(ptr[k] == p2pbuf_pattern_byte(seed, k),
-			     "byte %" PRIu64 " is 0x%02x, pattern %u has 0x%02x\n",
-			     k, ptr[k], seed, p2pbuf_pattern_byte(seed, k));
-}
-
 static bool all_zero(const uint8_t *ptr, uint64_t size)
 {
 	for (uint64_t k = 0; k < size; k++)
@@ -285,7 +277,7 @@ static void test_waits_for_vgem(void)
 	assert_held(j, &b, commands, "a write behind a vgem writer");
 	igt_assert_eq(fence_signal(fence), 0);
 	igt_assert_eq(job_wait(j, "write behind a vgem writer"), 0);
-	cpu_check(b.map, size, 11);
+	p2pbuf_cpu_check(b.map, size, 11);
 
 	/* A vgem writer, the engine reads: it must see the writer's bytes. */
 	fence = fence_attach(&b, true);
@@ -311,7 +303,7 @@ static void test_waits_for_vgem(void)
 	/* Still vgem's to signal: the read did not wait for its expiry. */
 	igt_assert_eq(fence_signal(fence), 0);
 	igt_assert_eq(job_wait(j, "write behind a vgem reader"), 0);
-	cpu_check(b.map, size, 13);
+	p2pbuf_cpu_check(b.map, size, 13);
 
 	buf_free(&b);
 }
@@ -351,7 +343,7 @@ static void test_publishes_fence(void)
 	memset(&info, 0, sizeof(info));
 	igt_assert_eq(xioctl(ex.fd, SYNC_IOC_FILE_INFO, &info), 0);
 	igt_assert_eq(info.status, 1);
-	cpu_check(b.map, size, 21);
+	p2pbuf_cpu_check(b.map, size, 21);
 	close(ex.fd);
 	buf_free(&b);
 }
@@ -391,7 +383,7 @@ static void test_dependency_timeout(void)
 	fence_signal(fence);
 	igt_assert_eq(pattern(b.handle, P2PBUF_IMP_PATTERN_WRITE, size, 32,
 			      NULL), 0);
-	cpu_check(b.map, size, 32);
+	p2pbuf_cpu_check(b.map, size, 32);
 	buf_free(&b);
 }
 
@@ -438,7 +430,7 @@ static void test_sigkill_mid_job(void)
 
 	igt_assert_eq(pattern(b.handle, P2PBUF_IMP_PATTERN_WRITE, PAGE, 42,
 			      NULL), 0);
-	cpu_check(b.map, PAGE, 42);
+	p2pbuf_cpu_check(b.map, PAGE, 42);
 	buf_free(&b);
 }
 

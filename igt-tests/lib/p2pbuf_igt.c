@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,9 @@
 #include "igt_kmod.h"
 #include "p2pbuf_igt.h"
 #include "p2pbuf_sysfs.h"
+
+#include "../../include/uapi/drm/p2pbuf_imp_drm.h"
+#include "../../include/uapi/linux/p2pbuf_pattern.h"
 
 static const char *env_or_null(const char *name)
 {
@@ -344,4 +348,26 @@ void p2pbuf_expected_failure(const char *patch, const char *fmt, ...)
 	va_end(ap);
 	igt_skip("expected failure on a kernel without upstream/linux-7.3/%s: %s\n",
 		 patch, why);
+}
+
+int p2pbuf_imp_ioctl(int fd, unsigned long req, void *arg)
+{
+	return drmIoctl(fd, req, arg) ? -errno : 0;
+}
+
+int p2pbuf_imp_gem_info(int fd, uint32_t handle, uint32_t flags,
+			struct drm_p2pbuf_imp_gem_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->handle = handle;
+	info->flags = flags;
+	return p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_INFO, info);
+}
+
+void p2pbuf_cpu_check(const uint8_t *ptr, uint64_t size, uint32_t seed)
+{
+	for (uint64_t k = 0; k < size; k++)
+		igt_assert_f(ptr[k] == p2pbuf_pattern_byte(seed, k),
+			     "byte %" PRIu64 " is 0x%02x, pattern %u has 0x%02x\n",
+			     k, ptr[k], seed, p2pbuf_pattern_byte(seed, k));
 }

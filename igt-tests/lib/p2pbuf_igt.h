@@ -143,4 +143,19 @@ int p2pbuf_kernel_fixed(void);
 void p2pbuf_expected_failure(const char *patch, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+struct drm_p2pbuf_imp_gem_info;
+
+/* A DRM ioctl (drmIoctl() retries EINTR/EAGAIN): 0 or a negative errno. */
+int p2pbuf_imp_ioctl(int fd, unsigned long req, void *arg);
+
+/*
+ * DRM_IOCTL_P2PBUF_IMP_GEM_INFO of @handle with @flags into @info (zeroed
+ * first): 0 or a negative errno.
+ */
+int p2pbuf_imp_gem_info(int fd, uint32_t handle, uint32_t flags,
+			struct drm_p2pbuf_imp_gem_info *info);
+
+/* Assert that @size bytes at @ptr hold the pattern of @seed. */
+void p2pbuf_cpu_check(const uint8_t *ptr, uint64_t size, uint32_t seed);
+
 #endif /* P2PBUF_IGT_H */
