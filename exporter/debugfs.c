@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * debugfs: /sys/kernel/debug/p2pbuf_exporter/<pci name>/{bars,buffers}.
+ * debugfs: /sys/kernel/debug/p2pbuf_exporter/<pci name>/{bars,buffers,device}.
  *
+ * "device" is the device's line alone (resets, BAR space waiting for its
+ * poison, live attachments and mappings, gone, in-reset, the dma-buf a
+ * revoke or restore of all buffers is at), shown under
+ * @dev->lock only: it can be read while a revoke holds a buffer's
+ * reservation lock for as long as fences take, which "buffers" waits for.
  * "buffers" lists every live buffer of the device: its ranges, its revoke
  * state, every attachment with the importer device, the attach policy's
  * decision and the route its latest mapping took, and the attachments the
@@ -140,6 +145,33 @@ static void show_buffer(struct seq_file *m, struct p2pbuf_exp_dev *dev,
 			   p2pbuf_attach_verdict_name(buf->last_reject));
 }
 
+/* Context: @dev->lock held. */
+static void device_line(struct seq_file *m, struct p2pbuf_exp_dev *dev)
+{
+	unsigned long walk_ino = READ_ONCE(dev->walk_ino);
+
+	lockdep_assert_held(&dev->lock);
+	seq_printf(m, "device %s resets %u poison-pending %u attachments %d mappings %d%s%s",
+		   pci_name(dev->pdev), dev->resets, dev->poison_pending,
+		   atomic_read(&dev->live_attachments),
+		   atomic_read(&dev->live_maps),
+		   dev->gone ? " gone" : "", dev->in_reset ? " in-reset" : "");
+	if (walk_ino)
+		seq_printf(m, " walk-ino %lu", walk_ino);
+	seq_putc(m, '\n');
+}
+
+static int device_show(struct seq_file *m, void *unused)
+{
+	struct p2pbuf_exp_dev *dev = m->private;
+
+	mutex_lock(&dev->lock);
+	device_line(m, dev);
+	mutex_unlock(&dev->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(device);
+
 /*
  * The buffers are pinned by file references taken under @dev->lock, and
  * shown with only their reservation lock held: a reservation lock can be
@@ -156,11 +188,7 @@ static int buffers_show(struct seq_file *m, void *unused)
 	int ret = 0;
 
 	mutex_lock(&dev->lock);
-	seq_printf(m, "device %s resets %u poison-pending %u attachments %d mappings %d%s%s\n",
-		   pci_name(dev->pdev), dev->resets, dev->poison_pending,
-		   atomic_read(&dev->live_attachments),
-		   atomic_read(&dev->live_maps),
-		   dev->gone ? " gone" : "", dev->in_reset ? " in-reset" : "");
+	device_line(m, dev);
 	list_for_each_entry(buf, &dev->buffers, node)
 		n++;
 	bufs = kvmalloc_array(n, sizeof(*bufs), GFP_KERNEL);
@@ -201,6 +229,7 @@ void p2pbuf_exp_debugfs_add(struct p2pbuf_exp_dev *dev)
 					  p2pbuf_exp_debugfs_root);
 	debugfs_create_file("bars", 0400, dev->debugfs, dev, &bars_fops);
 	debugfs_create_file("buffers", 0400, dev->debugfs, dev, &buffers_fops);
+	debugfs_create_file("device", 0400, dev->debugfs, dev, &device_fops);
 }
 
 /**

@@ -311,9 +311,12 @@ static void p2pbuf_exp_walk(struct p2pbuf_exp_dev *dev,
 
 	list_for_each_entry_safe(buf, tmp, &batch, walk) {
 		list_del_init(&buf->walk);
+		WRITE_ONCE(dev->walk_ino, file_inode(buf->dmabuf->file)->i_ino);
 		fn(buf, reason);
+		/* Set to the next buffer only once this reference is gone. */
 		fput(buf->dmabuf->file);
 	}
+	WRITE_ONCE(dev->walk_ino, 0);
 	mutex_unlock(&dev->walk_lock);
 }
 

@@ -85,6 +85,9 @@ struct p2pbuf_exp_bar {
  * @bars: the BARs, indexed by BAR number; read-only after probe()
  * @walk_lock: serializes walks over all buffers (p2pbuf_exp_revoke_all(),
  *	p2pbuf_exp_restore_all()); protects every buffer's @walk node
+ * @walk_ino: inode number of the dma-buf a walk is working on (or waiting
+ *	for: a revoke waits for fences and unmaps), 0 between buffers and
+ *	walks; written under @walk_lock, read locklessly by debugfs
  * @lock: protects @buffers, @gone, @io_gone, @in_reset, @resets,
  *	@poison_later, @poison_pending and @next_id
  * @buffers: the buffers exported from this device and not yet released
@@ -112,6 +115,7 @@ struct p2pbuf_exp_dev {
 	struct p2pbuf_exp_bar bars[PCI_STD_NUM_BARS];
 
 	struct mutex walk_lock;	/* see above: walks, buffers' @walk */
+	unsigned long walk_ino;	/* WRITE_ONCE under @walk_lock, READ_ONCE */
 
 	struct mutex lock;	/* see above: the fields below */
 	struct list_head buffers;

@@ -34,6 +34,7 @@
 
 #include "p2pbuf_igt.h"
 #include "p2pbuf_sysfs.h"
+#include "p2pbuf_vgem.h"
 
 #include "../include/uapi/drm/p2pbuf_imp_drm.h"
 #include "../include/uapi/linux/p2pbuf_exporter.h"
@@ -782,86 +783,111 @@ static uint32_t exp_revoked(int fd)
 }
 
 /*
- * The exporter's "device" line: its poison-pending count, and whether a
- * reset is under way (" in-reset"), read together under the device lock.
+ * The exporter's device line: its poison-pending count, and whether a
+ * reset is under way (" in-reset"), read together under the device lock
+ * (debugfs "device": it takes no buffer's reservation lock, which a
+ * revoke waiting for a fence holds).
  */
 static long exp_poison_pending(bool *in_reset)
 {
-	char rel[96];
+	char rel[96], line[256];
 	const char *p;
 
-	snprintf(rel, sizeof(rel), "p2pbuf_exporter/%s/buffers", t.exp_bdf);
-	igt_assert_lte(0, p2pbuf_debugfs_read(rel, report, sizeof(report)));
-	p = strstr(report, " poison-pending ");
-	igt_assert(p);
+	snprintf(rel, sizeof(rel), "p2pbuf_exporter/%s/device", t.exp_bdf);
+	igt_assert_lte(0, p2pbuf_debugfs_read(rel, line, sizeof(line)));
+	p = strstr(line, " poison-pending ");
+	igt_assert_f(p, "no poison-pending in the device line: %s\n", line);
 	if (in_reset)
-		*in_reset = strstr(report, " in-reset") &&
-			    strstr(report, " in-reset") < strchr(report, '\n');
+		*in_reset = strstr(line, " in-reset");
 	return strtol(p + strlen(" poison-pending "), NULL, 10);
+}
+
+/* Is a walk over the device's buffers at the dma-buf @fd (debugfs)? */
+static bool exp_walk_at(int fd)
+{
+	char rel[96], line[256], want[48];
+	struct stat st;
+
+	igt_assert_eq(fstat(fd, &st), 0);
+	snprintf(want, sizeof(want), " walk-ino %llu\n",
+		 (unsigned long long)st.st_ino);
+	snprintf(rel, sizeof(rel), "p2pbuf_exporter/%s/device", t.exp_bdf);
+	igt_assert_lte(0, p2pbuf_debugfs_read(rel, line, sizeof(line)));
+	return strstr(line, want);
 }
 
 /*
  * An object freed while its function is reset: its BAR does not decode
  * then, so the exporter must poison the space once the reset is done, not
- * during it (the writes would be lost).  A child holds the object's only
- * file; once INFO reports the reset under way for both the object and a
- * second one (reset_prepare() holds a reference to each buffer's file
- * while it revokes it, one after the other), it closes it.  After the
- * reset the CPU reads the poison in the BAR (resource2).  If the close
- * missed the reset (the exporter's device line no longer said "in-reset"
- * after it), the round proves nothing about the deferral and is repeated,
- * up to three times.
+ * during it (the writes would be lost).
+ *
+ * The close is put inside the reset, whatever the kernel's speed: a second
+ * object, made after the first, holds the reset back.  A vgem fence the
+ * test signals by hand sits in its reservation object, and reset_prepare(),
+ * which revokes the device's buffers one after the other in the order they
+ * were made (holding a file reference to each while it does), waits for
+ * that fence.  A child holds the first object's only file.  Once the
+ * exporter's device line names the second object's dma-buf as the one the
+ * walk is at ("walk-ino"), the first one's revoke is over and its
+ * reference dropped: the child closes it (the last reference, so the
+ * release runs in the child, now), reads the device line again (the
+ * release during the reset must be queued: poison-pending 1, still
+ * in-reset), then signals the fence and the reset goes on.  After
+ * it the CPU reads the poison in the BAR (resource2).  Should vgem's own
+ * 10 s expiry signal the fence before the child did, the reset was not
+ * held for the whole check: the round proves nothing and is repeated, up
+ * to three times.
  */
 struct reset_close {
-	volatile int stop;	/* no reset comes: the child gives up */
-	volatile int seen;	/* the child saw the reset */
-	volatile int closed;	/* ... and closed the object during it */
-	volatile long pending;	/* poison-pending right after the close */
+	volatile int seen;	/* the child saw the reset held back */
+	volatile int pending;	/* poison-pending right after the close */
+	volatile int in_reset;	/* ... and still in-reset */
+	volatile int signalled;	/* the fence signal: 0 or -ETIMEDOUT */
 };
 
-/* One round; false when the close missed the reset. */
-static bool reset_poison_round(void)
+/* One round; false when vgem's expiry, not the child, ended the hold. */
+static bool reset_poison_round(int vgem)
 {
 	const uint64_t size = 16 * PAGE;
 	struct reset_close *rc;
 	volatile uint8_t *bar;
 	uint64_t off, off2;
 	char path[128];
-	int obj, probe, ret;
-	bool hit;
+	int obj, blocker, ret;
+	uint32_t fence;
 
 	obj = exp_alloc_fixed(size, &off);
-	probe = exp_alloc_fixed(PAGE, &off2);
+	blocker = exp_alloc_fixed(PAGE, &off2);
 	bar = bar_cpu_map(off, size);
 	memset((void *)bar, 0x3a, size);
+	fence = p2pbuf_vgem_fence_into(vgem, blocker);
 	rc = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	igt_assert(rc != MAP_FAILED);
+	rc->signalled = 1;
 
 	igt_fork(child, 1) {
-		for (int i = 0; i < 200000 && !rc->stop; i++) {
-			if ((exp_revoked(probe) & P2PBUF_EXP_REVOKED_RESET) &&
-			    (exp_revoked(obj) & P2PBUF_EXP_REVOKED_RESET)) {
-				bool in_reset;
+		bool in_reset;
 
-				rc->seen = 1;
-				close(obj);
-				/* Still under way after the close? */
-				rc->pending = exp_poison_pending(&in_reset);
-				rc->closed = in_reset;
-				break;
-			}
-			usleep(100);
-		}
+		/*
+		 * Only the device line: INFO and "buffers" would wait for
+		 * the blocker's reservation lock, which its revoke holds.
+		 */
+		while (!exp_walk_at(blocker))
+			usleep(1000);
+		rc->seen = 1;
+		close(obj);
+		rc->pending = exp_poison_pending(&in_reset);
+		rc->in_reset = in_reset;
+		rc->signalled = p2pbuf_vgem_fence_signal(vgem, fence);
 	}
 	/* The child has the object's only file now. */
 	close(obj);
-	usleep(100 * 1000);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
 		 t.exp_bdf);
 	ret = p2pbuf_sysfs_write(path, "1");
-	if (ret)
-		rc->stop = 1;
+	if (ret)	/* no reset to wait for: let the child go */
+		p2pbuf_vgem_fence_signal(vgem, fence);
 	igt_waitchildren_timeout(60, "the close during a reset");
 	/*
 	 * acs-redirect: a function sharing its slot has no usable method
@@ -871,37 +897,42 @@ static bool reset_poison_round(void)
 		      "the PCI core has no reset method for %s here (%s)\n",
 		      t.exp_bdf, strerror(-ret));
 	igt_assert_f(ret == 0, "resetting %s: %s\n", t.exp_bdf, strerror(-ret));
-	igt_assert_f(rc->seen, "INFO never reported the reset (RESET)\n");
-	igt_info("closed %s the reset, poison-pending after the close: %ld\n",
-		 rc->closed ? "during" : "after", rc->pending);
+	igt_assert_f(rc->seen, "the reset's walk never reached the blocker\n");
+	igt_info("closed during the reset: poison-pending %d, %s, fence signal %s\n",
+		 rc->pending, rc->in_reset ? "in-reset" : "reset over",
+		 rc->signalled ? strerror(-rc->signalled) : "by the test");
 
 	/* Whenever it was freed, the space holds the poison now. */
 	for (uint64_t k = 0; k < size; k++)
 		igt_assert_f(bar[k] == P2PBUF_EXP_FREE_POISON,
-			     "BAR byte %" PRIu64 " of the object freed %s the reset is 0x%02x, not the poison 0x%02x\n",
-			     k, rc->closed ? "during" : "after", bar[k],
-			     P2PBUF_EXP_FREE_POISON);
+			     "BAR byte %" PRIu64 " of the object freed during the reset is 0x%02x, not the poison 0x%02x\n",
+			     k, bar[k], P2PBUF_EXP_FREE_POISON);
 	/* Queued while the reset ran, nothing left after it. */
-	if (rc->closed)
+	if (!rc->signalled) {
+		igt_assert_f(rc->in_reset,
+			     "the reset ended while a fence it waits for was unsignalled\n");
 		igt_assert_eq(rc->pending, 1);
+	}
 	igt_assert_eq(exp_poison_pending(NULL), 0);
-	hit = rc->closed;
+	ret = rc->signalled;
 	munmap((void *)bar, size);
 	munmap(rc, PAGE);
-	close(probe);
-	return hit;
+	close(blocker);
+	return ret == 0;
 }
 
 static void test_reset_poison(void)
 {
-	int round;
+	int round, vgem;
 
 	require_exporter();
+	vgem = p2pbuf_vgem_open();
 	for (round = 0; round < 3; round++)
-		if (reset_poison_round())
+		if (reset_poison_round(vgem))
 			break;
+	close(vgem);
 	igt_assert_f(round < 3,
-		     "in 3 rounds the object was never closed during the reset\n");
+		     "in 3 rounds vgem's expiry always signalled the fence before the child did\n");
 }
 
 /* ---- module unload, self-import, bad ranges ----------------------------- */

@@ -31,6 +31,7 @@
 #include "igt_kmod.h"
 
 #include "p2pbuf_igt.h"
+#include "p2pbuf_vgem.h"
 
 #include "../include/uapi/drm/p2pbuf_imp_drm.h"
 #include "../include/uapi/linux/p2pbuf_pattern.h"
@@ -43,25 +44,6 @@ IGT_TEST_DESCRIPTION("The p2pbuf importer's engine synchronises implicitly "
 
 #define PAGE		4096ULL
 #define PROBE_MODULE	"p2pbuf_probe"
-
-/* vgem's fence uAPI (include/uapi/drm/vgem_drm.h). */
-struct vgem_fence_attach {
-	uint32_t handle;
-	uint32_t flags;
-#define VGEM_FENCE_WRITE	0x1
-	uint32_t out_fence;
-	uint32_t pad;
-};
-
-struct vgem_fence_signal {
-	uint32_t fence;
-	uint32_t flags;
-};
-
-#define VGEM_IOCTL_FENCE_ATTACH \
-	DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct vgem_fence_attach)
-#define VGEM_IOCTL_FENCE_SIGNAL \
-	DRM_IOW(DRM_COMMAND_BASE + 0x2, struct vgem_fence_signal)
 
 static struct {
 	int fd;		/* the importer */
@@ -131,20 +113,13 @@ static void buf_free(struct buf *b)
 /* A vgem fence in @b's reservation object: returns its id, or -errno. */
 static int fence_attach(const struct buf *b, bool write)
 {
-	struct vgem_fence_attach a = {
-		.handle = b->vhandle, .flags = write ? VGEM_FENCE_WRITE : 0,
-	};
-	int ret = xioctl(t.vgem, VGEM_IOCTL_FENCE_ATTACH, &a);
-
-	return ret ?: (int)a.out_fence;
+	return p2pbuf_vgem_fence_attach(t.vgem, b->vhandle, write);
 }
 
 /* 0, or -ETIMEDOUT when vgem's own 10 s expiry signalled it first. */
 static int fence_signal(int fence)
 {
-	struct vgem_fence_signal s = { .fence = fence };
-
-	return xioctl(t.vgem, VGEM_IOCTL_FENCE_SIGNAL, &s);
+	return p2pbuf_vgem_fence_signal(t.vgem, fence);
 }
 
 static int pattern(uint32_t handle, uint32_t op, uint64_t size, uint32_t seed,
@@ -236,9 +211,7 @@ static void setup(void)
 	if (igt_kmod_is_loaded(PROBE_MODULE))
 		igt_assert_eq(igt_kmod_unload(PROBE_MODULE), 0);
 	t.fd = p2pbuf_importer_open();
-	p2pbuf_bed_require_f(igt_kmod_load("vgem", NULL) == 0,
-			     "vgem does not load\n");
-	t.vgem = drm_open_driver(DRIVER_VGEM);
+	t.vgem = p2pbuf_vgem_open();
 
 	/* The DRM device's debugfs directory is named after its PCI device. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", t.fd);
