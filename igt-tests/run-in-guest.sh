@@ -67,7 +67,7 @@ rm -f "$SUMMARY"
 
 # Work from copies: the rootfs is shared with the host, where a rebuild
 # (tools/testbed/build.sh) replaces igt-tests/build while a guest runs.
-cp -r "$BUILD" "$WORK/build" && cp "$HERE/dmesg-allow.txt" "$WORK/" ||
+cp -r "$BUILD" "$WORK/build" && cp "$HERE/dmesg-allow.txt" "$HERE/placement.txt" "$WORK/" ||
 	die "cannot copy $BUILD"
 BUILD=$WORK/build
 SUMMARIZE=$BUILD/tools/igt_summary
@@ -158,7 +158,7 @@ placed_elsewhere() {	# placed_elsewhere BINARY SUBTEST
 			fi
 		done
 		return 0
-	done <"$HERE/placement.txt"
+	done <"$WORK/placement.txt"	# a tmpfs copy: this is read once per subtest
 	return 1
 }
 
@@ -190,7 +190,7 @@ if [ ! -s "$LIST" ]; then
 	cat "$SUMMARY"
 	exit 0
 fi
-say "running $(wc -l <"$LIST") subtests of:${binaries}"
+say "running $(wc -l <"$LIST") subtests of:${binaries} (chosen in ${SECONDS} s)"
 
 # ---- run -------------------------------------------------------------------------
 envs=()

@@ -29,15 +29,14 @@ set -uo pipefail
 . "$TB_DIR/topologies.sh"
 
 # The proving kernel's topologies when KERNEL is not given (what CI runs):
-# the bus address below a switch and the host bridge through the IOMMU
-# (two-step DMA API, IOVA; also the KUnit suites), the two routes with
-# most of p2pbuf's mapping code.  Measured here: 1775 s and 1391 s of
-# guest, two at a time; the direct and no-route topologies (10-20 minutes
-# more each) did not fit CI's 90 minutes next to a cold kernel build, so
-# DEBUG_TOPOS or KERNEL=debug adds them (KERNEL=debug: every topology).
-# Subtests that involve no PCI importer run in switch only on this kernel
-# (igt-tests/placement.txt).
-DEBUG_TOPOS=${DEBUG_TOPOS:-switch rootports-iommu}
+# one per P2P route (Documentation/testbed.rst, "Two kernels"): the bus
+# address below a switch, the host bridge through the IOMMU (two-step DMA
+# API, IOVA; also the KUnit suites), the host bridge with CPU physical
+# addresses, and no route.  switch-iommu, switch-iommu-pt and acs-redirect
+# map with the same code as switch and rootports-iommu: KERNEL=debug adds
+# them.  Subtests that involve no PCI importer run in switch only on this
+# kernel (igt-tests/placement.txt).
+DEBUG_TOPOS=${DEBUG_TOPOS:-switch rootports-iommu rootports-direct rootports-noallow}
 TEST=${TEST:-}
 RES=${P2PBUF_RESULTS_DIR:-$TOP_DIR/results}
 JOBS=${P2PBUF_JOBS:-$(nproc)}
