@@ -129,31 +129,12 @@ static unsigned int mode_i;
 
 static uint32_t gem_create(uint64_t size)
 {
-	struct drm_p2pbuf_imp_gem_create c = { .size = size };
-
-	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
-	igt_assert_eq_u64(c.size, (size + PAGE - 1) & ~(PAGE - 1));
-	return c.handle;
-}
-
-static void imp_gem_close(int fd, uint32_t handle)
-{
-	struct drm_gem_close c = { .handle = handle };
-
-	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
+	return p2pbuf_imp_gem_create(t.fd, size);
 }
 
 static uint8_t *gem_mmap(uint32_t handle, uint64_t size)
 {
-	struct drm_p2pbuf_imp_gem_mmap_offset m = { .handle = handle };
-	void *ptr;
-
-	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m),
-		      0);
-	ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd,
-		   m.offset);
-	igt_assert(ptr != MAP_FAILED);
-	return ptr;
+	return p2pbuf_imp_gem_mmap(t.fd, handle, size);
 }
 
 /* The mmap offset ioctl's result for @handle: 0 or a negative errno. */
@@ -237,47 +218,11 @@ static int copy(uint32_t src, uint64_t src_off, uint32_t dst,
 	return copy_fd(t.fd, src, src_off, dst, dst_off, size);
 }
 
-static int pattern_fd(int fd, uint32_t handle, uint32_t op, uint64_t offset,
-		      uint64_t size, uint32_t seed,
-		      struct drm_p2pbuf_imp_pattern *out)
-{
-	struct drm_p2pbuf_imp_pattern p = {
-		.handle = handle, .op = op, .offset = offset, .size = size,
-		.seed = seed,
-	};
-	int ret = p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p);
-
-	if (out)
-		*out = p;
-	return ret;
-}
-
 static int pattern_write(uint32_t handle, uint64_t offset, uint64_t size,
 			 uint32_t seed)
 {
-	return pattern_fd(t.fd, handle, P2PBUF_IMP_PATTERN_WRITE, offset, size,
+	return p2pbuf_imp_pattern(t.fd, handle, P2PBUF_IMP_PATTERN_WRITE, offset, size,
 			  seed, NULL);
-}
-
-/* The engine reads [offset, offset + size) back: must hold the pattern. */
-static void pattern_check(int fd, uint32_t handle, uint64_t offset,
-			  uint64_t size, uint32_t seed)
-{
-	struct drm_p2pbuf_imp_pattern p;
-
-	igt_assert_eq(pattern_fd(fd, handle, P2PBUF_IMP_PATTERN_CHECK, offset,
-				 size, seed, &p), 0);
-	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
-		     "byte %" PRIu64 " of [%" PRIu64 ", +%" PRIu64
-		     ") is 0x%02x, pattern %u has 0x%02x\n",
-		     (uint64_t)p.bad_offset, offset, size, p.found, seed,
-		     p.expected);
-}
-
-static void cpu_fill(uint8_t *ptr, uint64_t size, uint32_t seed)
-{
-	for (uint64_t k = 0; k < size; k++)
-		ptr[k] = p2pbuf_pattern_byte(seed, k);
 }
 
 static int prime_import(int fd, int dmabuf, uint32_t *handle)
@@ -300,10 +245,7 @@ static const char *imp_debugfs(const char *name)
 
 static long engine_stat(const char *key)
 {
-	long val;
-
-	igt_assert(p2pbuf_kv_get_long(imp_debugfs("engine"), key, &val));
-	return val;
+	return p2pbuf_imp_engine_stat(t.imp_debugfs, key);
 }
 
 static unsigned long inode_of(int fd)
@@ -600,21 +542,21 @@ static void bar_roundtrip(const struct range *r, unsigned int n,
 	/* The driver's memory -> BAR, by the engine. */
 	igt_assert_eq(pattern_write(handle, 0, size, seed), 0);
 	/* BAR -> the engine, compared by the driver. */
-	pattern_check(t.fd, handle, 0, size, seed);
+	p2pbuf_imp_pattern_check(t.fd, handle, 0, size, seed);
 	/* BAR -> system memory, compared by the CPU. */
 	igt_assert_eq(copy(handle, 0, native, 0, size), 0);
 	p2pbuf_cpu_check(ptr, size, seed);
 
 	/* And back: system memory -> BAR. */
-	cpu_fill(ptr, half, seed + 1);
+	p2pbuf_cpu_fill(ptr, half, seed + 1);
 	igt_assert_eq(copy(native, 0, handle, 0, half), 0);
-	pattern_check(t.fd, handle, 0, half, seed + 1);
-	pattern_check(t.fd, handle, half, size - half, seed_at(seed, half));
+	p2pbuf_imp_pattern_check(t.fd, handle, 0, half, seed + 1);
+	p2pbuf_imp_pattern_check(t.fd, handle, half, size - half, seed_at(seed, half));
 	host_check_buffer(r, n, 0, half, seed + 1);
 	host_check_buffer(r, n, half, size - half, seed_at(seed, half));
 
 	munmap(ptr, size);
-	imp_gem_close(t.fd, native);
+	p2pbuf_imp_gem_close(t.fd, native);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -689,7 +631,7 @@ static void test_native_pattern(void)
 		igt_assert_eq(ptr[k], 0);
 	igt_assert_eq(pattern_write(obj, 0, size, 3), 0);
 	p2pbuf_cpu_check(ptr, size, 3);
-	pattern_check(t.fd, obj, 0, size, 3);
+	p2pbuf_imp_pattern_check(t.fd, obj, 0, size, 3);
 
 	/* An odd range: offsets and lengths not aligned to anything. */
 	igt_assert_eq(pattern_write(obj, 1001, 5003, 77), 0);
@@ -699,14 +641,14 @@ static void test_native_pattern(void)
 
 	/* A check reports the first byte that differs. */
 	ptr[1001 + 4321] ^= 0x5a;
-	igt_assert_eq(pattern_fd(t.fd, obj, P2PBUF_IMP_PATTERN_CHECK, 1001,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, obj, P2PBUF_IMP_PATTERN_CHECK, 1001,
 				 5003, 77, &p), 0);
 	igt_assert_eq_u64(p.bad_offset, 4321);
 	igt_assert_eq(p.expected, p2pbuf_pattern_byte(77, 4321));
 	igt_assert_eq(p.found, p.expected ^ 0x5a);
 
 	munmap(ptr, size);
-	imp_gem_close(t.fd, obj);
+	p2pbuf_imp_gem_close(t.fd, obj);
 }
 
 static void test_native_copy(void)
@@ -715,7 +657,7 @@ static void test_native_copy(void)
 	uint32_t a = gem_create(size), b = gem_create(size);
 	uint8_t *pa = gem_mmap(a, size), *pb = gem_mmap(b, size);
 
-	cpu_fill(pa, size, 9);
+	p2pbuf_cpu_fill(pa, size, 9);
 	/* Unaligned, crossing the engine's 2 KiB commands and pages. */
 	igt_assert_eq(copy(a, 123, b, 4000, 9001), 0);
 	for (uint64_t k = 0; k < 9001; k++)
@@ -729,8 +671,8 @@ static void test_native_copy(void)
 
 	munmap(pa, size);
 	munmap(pb, size);
-	imp_gem_close(t.fd, a);
-	imp_gem_close(t.fd, b);
+	p2pbuf_imp_gem_close(t.fd, a);
+	p2pbuf_imp_gem_close(t.fd, b);
 }
 
 static void test_uapi_invalid(void)
@@ -764,7 +706,7 @@ static void test_uapi_invalid(void)
 	igt_assert_eq_u64(c.size, P2PBUF_IMP_MAX_OBJECT_SIZE);
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, c.handle, 0, &info), 0);
 	igt_assert_eq_u64(info.size, P2PBUF_IMP_MAX_OBJECT_SIZE);
-	imp_gem_close(t.fd, c.handle);
+	p2pbuf_imp_gem_close(t.fd, c.handle);
 
 	/* BENCH_MAP: flags, reserved[], iterations (before the handle) */
 	for (i = 0; i < 4; i++) {
@@ -840,7 +782,7 @@ static void test_uapi_invalid(void)
 	igt_assert_eq(copy(0xdead, 0, b, 0, 2), -ENOENT);
 
 	/* PATTERN: op, flags, pad, size, bounds, handle */
-	igt_assert_eq(pattern_fd(t.fd, a, 2, 0, 1, 0, NULL), -EINVAL);
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, a, 2, 0, 1, 0, NULL), -EINVAL);
 	p = (struct drm_p2pbuf_imp_pattern){ .handle = a, .size = 1,
 					     .flags = 1 };
 	igt_assert_eq(p2pbuf_imp_ioctl(t.fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p),
@@ -857,8 +799,8 @@ static void test_uapi_invalid(void)
 	igt_assert_eq(pattern_write(a, ~0ULL, 2, 0), -EINVAL);
 	igt_assert_eq(pattern_write(0xdead, 0, 1, 0), -ENOENT);
 
-	imp_gem_close(t.fd, a);
-	imp_gem_close(t.fd, b);
+	p2pbuf_imp_gem_close(t.fd, a);
+	p2pbuf_imp_gem_close(t.fd, b);
 }
 
 /* ---- subtests: system memory imports (vgem) ---------------------------- */
@@ -946,7 +888,7 @@ static void test_vgem_import(bool p2p)
 	/* Read back through the engine into a native object. */
 	native = gem_create(size);
 	ptr = gem_mmap(native, size);
-	cpu_fill(vmap, size, 22);
+	p2pbuf_cpu_fill(vmap, size, 22);
 	igt_assert_eq(copy(handle, 0, native, 0, size), 0);
 	p2pbuf_cpu_check(ptr, size, 22);
 	/* The mapping was reused. */
@@ -954,8 +896,8 @@ static void test_vgem_import(bool p2p)
 	igt_assert_eq_u64(info.maps, 1);
 
 	munmap(ptr, size);
-	imp_gem_close(t.fd, native);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, native);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	igt_assert(!import_block(dmabuf, block, sizeof(block)));
 	munmap(vmap, size);
 	close(dmabuf);
@@ -1030,7 +972,7 @@ static void test_bar_lazy(void)
 	}
 
 	/* Closing the handle unmaps and detaches, then the buffer goes. */
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	igt_assert(!exp_attach_line(dmabuf, line, sizeof(line)));
 	ino = inode_of(dmabuf);
 	close(dmabuf);
@@ -1055,7 +997,7 @@ static void bar_ranges_test(const struct range *r, unsigned int n,
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_assert_eq_u64(info.maps, 1);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1127,13 +1069,13 @@ static void test_bar_max_ranges(void)
 	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++, seed += 2) {
 		off = at[i] * PAGE - 256;
 		igt_assert_eq(pattern_write(handle, off, 512, seed), 0);
-		pattern_check(t.fd, handle, off, 512, seed);
+		p2pbuf_imp_pattern_check(t.fd, handle, off, 512, seed);
 		host_check_buffer(r, n, off, 512, seed);
 	}
 	/* The last bytes of the buffer. */
 	off = size - 512;
 	igt_assert_eq(pattern_write(handle, off, 512, seed), 0);
-	pattern_check(t.fd, handle, off, 512, seed);
+	p2pbuf_imp_pattern_check(t.fd, handle, off, 512, seed);
 	host_check_buffer(r, n, off, 512, seed);
 	/* The holes stay untouched. */
 	host_check_zero(r[0].offset + PAGE, PAGE);
@@ -1142,7 +1084,7 @@ static void test_bar_max_ranges(void)
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_MAPPED);
 	igt_info("%u ranges: %u DMA segments\n", n, info.dma_segments);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 	free(r);
 }
@@ -1173,12 +1115,12 @@ static void test_bar_max_segment(void)
 	before = engine_stat("commands");
 	igt_assert_eq(pattern_write(handle, max_seg - 256, 512, 62), 0);
 	igt_assert_eq(engine_stat("commands") - before, 4);
-	pattern_check(t.fd, handle, max_seg - 256, 512, 62);
+	p2pbuf_imp_pattern_check(t.fd, handle, max_seg - 256, 512, 62);
 
 	host_check_buffer(&r, 1, 1024, 512, 61);
 	host_check_buffer(&r, 1, max_seg - 256, 512, 62);
 	host_check_zero(r.offset + 1536, max_seg - 256 - 1536);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1274,7 +1216,7 @@ static void dma_addresses_test(const struct range *r, unsigned int n,
 	}
 	igt_assert(exp_attach_line(dmabuf, line, sizeof(line)));
 	igt_assert_f(strstr(line, expect), "exporter says: %s\n", line);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1387,7 +1329,7 @@ static void test_pal_negotiation(void)
 	igt_assert_eq_u32(type, P2PBUF_IMP_MAP_TYPE_SGT);
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 
 	/* A fixed object of the allocator: a PAL. */
@@ -1401,7 +1343,7 @@ static void test_pal_negotiation(void)
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_PAL);
 	igt_assert_eq(info.dma_segments, 1);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 
 	/*
@@ -1426,7 +1368,7 @@ static void test_pal_negotiation(void)
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info), 0);
 	igt_assert_eq_u32(info.map_type, P2PBUF_IMP_MAP_TYPE_SGT);
 	igt_assert_eq_u32(info.route, P2PBUF_IMP_ROUTE_UNKNOWN);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1457,7 +1399,7 @@ static void test_revoke_idle(void)
 
 	/* Every use fails cleanly with the exporter's error, before any DMA. */
 	igt_assert_eq(pattern_write(handle, 0, PAGE, 62), -ENODEV);
-	igt_assert_eq(pattern_fd(t.fd, handle, P2PBUF_IMP_PATTERN_CHECK, 0,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, handle, P2PBUF_IMP_PATTERN_CHECK, 0,
 				 PAGE, 61, NULL), -ENODEV);
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
 		      -ENODEV);
@@ -1472,7 +1414,7 @@ static void test_revoke_idle(void)
 	/* Restored: the next use maps again; the failed write left nothing. */
 	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
 	if (p2pbuf_bed_data_ok())
-		pattern_check(t.fd, handle, 0, PAGE, 61);
+		p2pbuf_imp_pattern_check(t.fd, handle, 0, PAGE, 61);
 	else
 		bar_use(handle, PAGE, 61);
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
@@ -1485,7 +1427,7 @@ static void test_revoke_idle(void)
 	igt_assert_eq(prime_import(fd2, dmabuf, &again), 0);
 	apply_mode(fd2, again);
 	if (p2pbuf_bed_data_ok())
-		pattern_check(fd2, again, 0, PAGE, 61);
+		p2pbuf_imp_pattern_check(fd2, again, 0, PAGE, 61);
 	else
 		igt_assert_eq(p2pbuf_imp_gem_info(fd2, again, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
@@ -1495,7 +1437,7 @@ static void test_revoke_idle(void)
 		host_check_buffer(&r, 1, 0, PAGE, 61);
 	else
 		host_check_zero(r.offset, r.length);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -1533,7 +1475,7 @@ static struct dma_loop *dma_loop_start(int fd, uint32_t handle, uint64_t size,
 	igt_fork(child, 1) {
 		for (int n = 0;; n++) {
 			loop->started = n + 1;
-			loop->err = -pattern_fd(fd, handle,
+			loop->err = -p2pbuf_imp_pattern(fd, handle,
 						P2PBUF_IMP_PATTERN_WRITE, 0,
 						size, 100 + n % 50, NULL);
 			if (loop->err)
@@ -1621,7 +1563,7 @@ static void test_revoke_during_dma(void)
 	igt_assert_eq(loop->started, started);
 	igt_assert_eq(loop->completed, started - 1);
 
-	pattern_check(t.fd, hb, 0, size, sentinel);
+	p2pbuf_imp_pattern_check(t.fd, hb, 0, size, sentinel);
 	host_check_buffer(&r, 1, 0, size, sentinel);
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, ha, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
@@ -1629,13 +1571,13 @@ static void test_revoke_during_dma(void)
 
 	/* After the restore, the old import and a new one read the sentinel. */
 	igt_assert_eq(exp_revoke(a, P2PBUF_EXP_REVOKE_RESTORE), 0);
-	pattern_check(t.fd, ha, 0, size, sentinel);
-	imp_gem_close(t.fd, ha);
+	p2pbuf_imp_pattern_check(t.fd, ha, 0, size, sentinel);
+	p2pbuf_imp_gem_close(t.fd, ha);
 	ha = bar_import(a);
-	pattern_check(t.fd, ha, 0, size, sentinel);
+	p2pbuf_imp_pattern_check(t.fd, ha, 0, size, sentinel);
 
-	imp_gem_close(t.fd, ha);
-	imp_gem_close(t.fd, hb);
+	p2pbuf_imp_gem_close(t.fd, ha);
+	p2pbuf_imp_gem_close(t.fd, hb);
 	close(a);
 	close(b);
 	munmap(loop, PAGE);
@@ -1686,10 +1628,10 @@ static void test_revoke_two_fds(void)
 	/* Restored: both imports work again, one after the other. */
 	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
 	igt_assert_eq(pattern_write(h1, 0, 2 * PAGE, 0x71), 0);
-	pattern_check(fd2, h2, 0, 2 * PAGE, 0x71);
+	p2pbuf_imp_pattern_check(fd2, h2, 0, 2 * PAGE, 0x71);
 
 	close(fd2);
-	imp_gem_close(t.fd, h1);
+	p2pbuf_imp_gem_close(t.fd, h1);
 	close(dmabuf);
 	munmap(loop, PAGE);
 }
@@ -1785,7 +1727,7 @@ static void test_engine_timeout(void)
 
 	restore_timeout();
 	munmap(ptr, PAGE);
-	imp_gem_close(t.fd, obj);
+	p2pbuf_imp_gem_close(t.fd, obj);
 }
 
 /*
@@ -1802,7 +1744,7 @@ static void test_engine_timeout_stops_dma(void)
 
 	obj = gem_create(2 * PAGE);
 	ptr = gem_mmap(obj, 2 * PAGE);
-	cpu_fill(ptr, 2 * PAGE, 84);
+	p2pbuf_cpu_fill(ptr, 2 * PAGE, 84);
 	timeouts = engine_stat("timeouts");
 
 	expect_timeout_messages();
@@ -1820,7 +1762,7 @@ static void test_engine_timeout_stops_dma(void)
 	p2pbuf_cpu_check(ptr, 2 * PAGE, 86);
 	igt_assert_eq(engine_stat("stuck"), 0);
 	munmap(ptr, 2 * PAGE);
-	imp_gem_close(t.fd, obj);
+	p2pbuf_imp_gem_close(t.fd, obj);
 }
 
 /*
@@ -1842,7 +1784,7 @@ static void test_engine_stale_irq(void)
 		 t.imp_debugfs);
 	obj = gem_create(size);
 	ptr = gem_mmap(obj, size);
-	cpu_fill(ptr, size, 87);
+	p2pbuf_cpu_fill(ptr, size, 87);
 	commands = engine_stat("commands");
 	snprintf(val, sizeof(val), "%ld", cmds);
 	igt_assert_eq(p2pbuf_sysfs_write(path, val), 0);
@@ -1852,9 +1794,9 @@ static void test_engine_stale_irq(void)
 	igt_assert_f(atoi(val) == 0, "%s injections left\n", val);
 	igt_assert_eq(engine_stat("commands"), commands + cmds);
 	p2pbuf_cpu_check(ptr, size, 88);
-	pattern_check(t.fd, obj, 0, size, 88);
+	p2pbuf_imp_pattern_check(t.fd, obj, 0, size, 88);
 	munmap(ptr, size);
-	imp_gem_close(t.fd, obj);
+	p2pbuf_imp_gem_close(t.fd, obj);
 }
 
 static int driver_bind(const char *driver, const char *bdf, bool bind)
@@ -1928,20 +1870,20 @@ static void test_unbind_importer(void)
 	if (bar) {
 		handle = bar_import(dmabuf);
 		if (p2pbuf_bed_data_ok()) {
-			pattern_check(t.fd, handle, 0, PAGE, 92);
+			p2pbuf_imp_pattern_check(t.fd, handle, 0, PAGE, 92);
 			host_check_buffer(&r, 1, 0, PAGE, 92);
 		} else {
 			bar_use(handle, PAGE, 92);
 		}
-		imp_gem_close(t.fd, handle);
+		p2pbuf_imp_gem_close(t.fd, handle);
 		ino = inode_of(dmabuf);
 		close(dmabuf);
 		igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
 	}
 	native = gem_create(PAGE);
 	igt_assert_eq(pattern_write(native, 0, PAGE, 94), 0);
-	pattern_check(t.fd, native, 0, PAGE, 94);
-	imp_gem_close(t.fd, native);
+	p2pbuf_imp_pattern_check(t.fd, native, 0, PAGE, 94);
+	p2pbuf_imp_gem_close(t.fd, native);
 }
 
 /* Unbind the exporter under a live, mapped import. */
@@ -1969,7 +1911,7 @@ static void test_unbind_exporter(void)
 	igt_assert_eq(pattern_write(handle, 0, PAGE, 96), -ENODEV);
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP, &info),
 		      -ENODEV);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	ino = inode_of(dmabuf);
 	close(dmabuf);
 	igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
@@ -1981,10 +1923,10 @@ static void test_unbind_exporter(void)
 	handle = bar_import(dmabuf);
 	bar_use(handle, PAGE, 97);
 	if (p2pbuf_bed_data_ok()) {
-		pattern_check(t.fd, handle, 0, PAGE, 97);
+		p2pbuf_imp_pattern_check(t.fd, handle, 0, PAGE, 97);
 		host_check_buffer(&r, 1, 0, PAGE, 97);
 	}
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -2061,7 +2003,7 @@ static void test_unbind_exporter_during_dma(void)
 	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, 0, &info), 0);
 	igt_assert_eq(info.state, P2PBUF_IMP_STATE_INVALIDATED);
 
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	ino = inode_of(dmabuf);
 	close(dmabuf);
 	igt_assert_f(!dmabuf_alive(ino), "dma-buf %lu leaked\n", ino);
@@ -2098,7 +2040,7 @@ static void test_zerocopy_demo(void)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	igt_assert_eq(pattern_write(handle, 0, size, 0xd0), 0);
 	took = elapsed_s(&start);
-	pattern_check(t.fd, handle, 0, size, 0xd0);
+	p2pbuf_imp_pattern_check(t.fd, handle, 0, size, 0xd0);
 	host_check_buffer(&r, 1, 0, size, 0xd0);
 
 	igt_assert(import_block(dmabuf, block, sizeof(block)));
@@ -2115,7 +2057,7 @@ static void test_zerocopy_demo(void)
 		 " bytes verified by DMA read-back, host check queued\n",
 		 t.imp_bdf, size, EXP_BAR, t.exp_bdf, r.offset, took, addr,
 		 route, size);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -2187,7 +2129,7 @@ static void assert_reset_reuse(uint32_t handle, uint64_t size, uint32_t seed,
 	struct drm_p2pbuf_imp_gem_info info;
 
 	if (p2pbuf_bed_data_ok())
-		pattern_check(t.fd, handle, 0, size, seed);
+		p2pbuf_imp_pattern_check(t.fd, handle, 0, size, seed);
 	else
 		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
@@ -2207,12 +2149,12 @@ static void fresh_export_works(const struct range *r, uint32_t seed)
 	handle = bar_import(dmabuf);
 	bar_use(handle, r->length, seed);
 	if (p2pbuf_bed_data_ok()) {
-		pattern_check(t.fd, handle, 0, r->length, seed);
+		p2pbuf_imp_pattern_check(t.fd, handle, 0, r->length, seed);
 		host_check_buffer(r, 1, 0, r->length, seed);
 	} else {
 		host_check_zero(r->offset, r->length);
 	}
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 }
 
@@ -2257,7 +2199,7 @@ static void test_revoke_reset_and_reuse(void)
 
 	if (!p2pbuf_bed_data_ok()) {
 		host_check_zero(r.offset, r.length);
-		imp_gem_close(t.fd, handle);
+		p2pbuf_imp_gem_close(t.fd, handle);
 		close(dmabuf);
 		igt_skip("reset during DMA: %s\n", p2pbuf_bed_data());
 	}
@@ -2280,7 +2222,7 @@ static void test_revoke_reset_and_reuse(void)
 	host_check_buffer(&r, 1, 0, size, sentinel);
 	fresh_export_works(&fresh2, 0x63);
 
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 	munmap(loop, PAGE);
 }

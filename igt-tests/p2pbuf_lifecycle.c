@@ -70,65 +70,17 @@ static char report[1 << 17];
 
 /* ---- the importer --------------------------------------------------- */
 
-static uint32_t gem_create(int fd, uint64_t size)
-{
-	struct drm_p2pbuf_imp_gem_create c = { .size = size };
-
-	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
-	return c.handle;
-}
-
-static uint8_t *gem_mmap(int fd, uint32_t handle, uint64_t size)
-{
-	struct drm_p2pbuf_imp_gem_mmap_offset m = { .handle = handle };
-	void *ptr;
-
-	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m),
-		      0);
-	ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   m.offset);
-	igt_assert(ptr != MAP_FAILED);
-	return ptr;
-}
-
-static int pattern_op(int fd, uint32_t handle, uint32_t op, uint64_t offset,
-		      uint64_t size, uint32_t seed,
-		      struct drm_p2pbuf_imp_pattern *out)
-{
-	struct drm_p2pbuf_imp_pattern p = {
-		.handle = handle, .op = op, .offset = offset, .size = size,
-		.seed = seed,
-	};
-	int ret = p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p);
-
-	if (out)
-		*out = p;
-	return ret;
-}
-
 static int pattern_write(int fd, uint32_t handle, uint64_t size,
 			 uint32_t seed)
 {
-	return pattern_op(fd, handle, P2PBUF_IMP_PATTERN_WRITE, 0, size, seed,
+	return p2pbuf_imp_pattern(fd, handle, P2PBUF_IMP_PATTERN_WRITE, 0, size, seed,
 			  NULL);
 }
 
 static void pattern_check(int fd, uint32_t handle, uint64_t size,
 			  uint32_t seed)
 {
-	struct drm_p2pbuf_imp_pattern p;
-
-	igt_assert_eq(pattern_op(fd, handle, P2PBUF_IMP_PATTERN_CHECK, 0, size,
-				 seed, &p), 0);
-	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
-		     "byte %" PRIu64 " is 0x%02x, pattern %u has 0x%02x\n",
-		     (uint64_t)p.bad_offset, p.found, seed, p.expected);
-}
-
-static void cpu_fill(volatile uint8_t *ptr, uint64_t size, uint32_t seed)
-{
-	for (uint64_t k = 0; k < size; k++)
-		ptr[k] = p2pbuf_pattern_byte(seed, k);
+	p2pbuf_imp_pattern_check(fd, handle, 0, size, seed);
 }
 
 static void cpu_check(const volatile uint8_t *ptr, uint64_t size,
@@ -150,23 +102,12 @@ static uint32_t import_fd(int fd, int dmabuf)
 	return handle;
 }
 
-static void close_handle(int fd, uint32_t handle)
-{
-	struct drm_gem_close c = { .handle = handle };
-
-	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
-}
-
 static long engine_stat(const char *key)
 {
-	char rel[96];
-	long val;
+	char dir[64];
 
-	snprintf(rel, sizeof(rel), "dri/%s/engine", t.imp_bdf);
-	igt_assert_lt(0, p2pbuf_debugfs_read(rel, report, sizeof(report)));
-	igt_assert_f(p2pbuf_kv_get_long(report, key, &val), "no %s in %s\n",
-		     key, rel);
-	return val;
+	snprintf(dir, sizeof(dir), "dri/%s", t.imp_bdf);
+	return p2pbuf_imp_engine_stat(dir, key);
 }
 
 /* No job holds the engine and the device is not moving a byte. */
@@ -386,7 +327,7 @@ static void test_revoke_cpu_check(void)
 	started = loop->started;
 	igt_assert_eq(exp_revoke(dmabuf, 0), 0);
 	assert_engine_idle("right after the revoke");
-	cpu_fill(bar, r.length, 0x3c);
+	p2pbuf_cpu_fill(bar, r.length, 0x3c);
 	usleep(500 * 1000);
 	cpu_check(bar, r.length, 0x3c, "BAR after the revoke (CPU)");
 	assert_engine_idle("500 ms after the revoke");
@@ -399,7 +340,7 @@ static void test_revoke_cpu_check(void)
 	/* Restored, the engine reads what the CPU wrote. */
 	igt_assert_eq(exp_revoke(dmabuf, P2PBUF_EXP_REVOKE_RESTORE), 0);
 	pattern_check(t.fd, handle, r.length, 0x3c);
-	close_handle(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 	munmap((void *)bar, r.length);
 }
@@ -502,7 +443,7 @@ static void test_revoke_race(void)
 	pattern_check(t.fd, handle, r.length, 0x21);
 	cpu_check(bar, r.length, 0x21, "BAR after the race (CPU)");
 	igt_assert_eq(p2pbuf_host_check_pattern(r.offset, r.length, 0x21), 0);
-	close_handle(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	close(dmabuf);
 	munmap(race, PAGE);
 	munmap((void *)bar, r.length);
@@ -590,7 +531,7 @@ static void test_remove_exporter(void)
 	obj = exp_alloc_migratable(osize, &ooff);
 	optr = mmap(NULL, osize, PROT_READ | PROT_WRITE, MAP_SHARED, obj, 0);
 	igt_assert(optr != MAP_FAILED);
-	cpu_fill(optr, osize, 0x51);
+	p2pbuf_cpu_fill(optr, osize, 0x51);
 	ohandle = import_fd(t.fd, obj);
 	if (route) {
 		dmabuf = exp_export(&r);
@@ -626,7 +567,7 @@ static void test_remove_exporter(void)
 	cpu_check(optr, osize, 0x53, "migratable object's mmap");
 
 	if (route)
-		close_handle(t.fd, handle);
+		p2pbuf_imp_gem_close(t.fd, handle);
 	if (dmabuf >= 0)
 		close(dmabuf);
 	old_fd = t.exp_fd;
@@ -658,10 +599,10 @@ static void test_remove_exporter(void)
 					       P2PBUF_IMP_GEM_INFO_MAP, &info),
 				      0);
 		}
-		close_handle(t.fd, handle);
+		p2pbuf_imp_gem_close(t.fd, handle);
 		close(dmabuf);
 	}
-	close_handle(t.fd, ohandle);
+	p2pbuf_imp_gem_close(t.fd, ohandle);
 	munmap(optr, osize);
 	close(obj);
 }
@@ -685,8 +626,8 @@ static void test_remove_importer(void)
 	char path[96];
 	uint8_t *ptr;
 
-	native = gem_create(t.fd, PAGE);
-	ptr = gem_mmap(t.fd, native, PAGE);
+	native = p2pbuf_imp_gem_create(t.fd, PAGE);
+	ptr = p2pbuf_imp_gem_mmap(t.fd, native, PAGE);
 	igt_assert_eq(pattern_write(t.fd, native, PAGE, 0x61), 0);
 	if (bar) {
 		dmabuf = exp_export(&r);
@@ -741,10 +682,10 @@ static void test_remove_importer(void)
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", IMP_MODULE,
 		 t.imp_bdf);
 	wait_for(path);
-	native = gem_create(t.fd, PAGE);
+	native = p2pbuf_imp_gem_create(t.fd, PAGE);
 	igt_assert_eq(pattern_write(t.fd, native, PAGE, 0x63), 0);
 	pattern_check(t.fd, native, PAGE, 0x63);
-	close_handle(t.fd, native);
+	p2pbuf_imp_gem_close(t.fd, native);
 	if (bar) {
 		handle = import_fd(t.fd, dmabuf);
 		if (p2pbuf_bed_data_ok()) {
@@ -755,7 +696,7 @@ static void test_remove_importer(void)
 								r.length,
 								0x64), 0);
 		}
-		close_handle(t.fd, handle);
+		p2pbuf_imp_gem_close(t.fd, handle);
 		close(dmabuf);
 	}
 }
@@ -772,14 +713,6 @@ static int exp_alloc_fixed(uint64_t size, uint64_t *offset)
 		     "ALLOC failed: %s\n", strerror(errno));
 	*offset = a.offset;
 	return a.fd;
-}
-
-static uint32_t exp_revoked(int fd)
-{
-	struct p2pbuf_exp_info i = { .fd = fd };
-
-	igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_INFO, &i), 0);
-	return i.revoked;
 }
 
 /*
@@ -971,7 +904,7 @@ static void test_unload_importer(void)
 		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 	}
-	native = gem_create(t.fd, PAGE);
+	native = p2pbuf_imp_gem_create(t.fd, PAGE);
 	igt_assert_eq(pattern_write(t.fd, native, PAGE, 0x71), 0);
 	igt_assert_eq(drmPrimeHandleToFD(t.fd, native, DRM_CLOEXEC | DRM_RDWR,
 					 &exported), 0);
@@ -999,7 +932,7 @@ static void test_unload_importer(void)
 		igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
 				       &info), 0);
 		igt_assert_eq_u64(info.maps, 1);
-		close_handle(t.fd, handle);
+		p2pbuf_imp_gem_close(t.fd, handle);
 		close(dmabuf);
 	}
 }
@@ -1016,8 +949,8 @@ static void test_self_import(void)
 	int dmabuf, fd2;
 	uint8_t *ptr;
 
-	native = gem_create(t.fd, 2 * PAGE);
-	ptr = gem_mmap(t.fd, native, 2 * PAGE);
+	native = p2pbuf_imp_gem_create(t.fd, 2 * PAGE);
+	ptr = p2pbuf_imp_gem_mmap(t.fd, native, 2 * PAGE);
 	igt_assert_eq(drmPrimeHandleToFD(t.fd, native, DRM_CLOEXEC | DRM_RDWR,
 					 &dmabuf), 0);
 	again = import_fd(t.fd, dmabuf);
@@ -1036,7 +969,7 @@ static void test_self_import(void)
 
 	/* The object outlives the first file's handle and the dma-buf. */
 	munmap(ptr, 2 * PAGE);
-	close_handle(t.fd, native);
+	p2pbuf_imp_gem_close(t.fd, native);
 	close(dmabuf);
 	pattern_check(fd2, other, 2 * PAGE, 0x81);
 	close(fd2);
@@ -1046,26 +979,26 @@ static void test_self_import(void)
 static void test_check_bad_ranges(void)
 {
 	struct drm_p2pbuf_imp_pattern p;
-	uint32_t a = gem_create(t.fd, 2 * PAGE);
+	uint32_t a = p2pbuf_imp_gem_create(t.fd, 2 * PAGE);
 	long commands = engine_stat("commands");
 
-	igt_assert_eq(pattern_op(t.fd, a, P2PBUF_IMP_PATTERN_CHECK, 0, 0, 0,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, a, P2PBUF_IMP_PATTERN_CHECK, 0, 0, 0,
 				 &p), -EINVAL);
-	igt_assert_eq(pattern_op(t.fd, a, P2PBUF_IMP_PATTERN_CHECK, PAGE,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, a, P2PBUF_IMP_PATTERN_CHECK, PAGE,
 				 PAGE + 1, 0, &p), -EINVAL);
-	igt_assert_eq(pattern_op(t.fd, a, P2PBUF_IMP_PATTERN_CHECK,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, a, P2PBUF_IMP_PATTERN_CHECK,
 				 2 * PAGE, 1, 0, &p), -EINVAL);
-	igt_assert_eq(pattern_op(t.fd, a, P2PBUF_IMP_PATTERN_CHECK, ~0ULL, 2,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, a, P2PBUF_IMP_PATTERN_CHECK, ~0ULL, 2,
 				 0, &p), -EINVAL);
-	igt_assert_eq(pattern_op(t.fd, a, P2PBUF_IMP_PATTERN_CHECK, 1, ~0ULL,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, a, P2PBUF_IMP_PATTERN_CHECK, 1, ~0ULL,
 				 0, &p), -EINVAL);
-	igt_assert_eq(pattern_op(t.fd, 0xdead, P2PBUF_IMP_PATTERN_CHECK, 0, 1,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, 0xdead, P2PBUF_IMP_PATTERN_CHECK, 0, 1,
 				 0, &p), -ENOENT);
 	igt_assert_eq(engine_stat("commands"), commands);
 	/* The last byte is inside. */
-	igt_assert_eq(pattern_op(t.fd, a, P2PBUF_IMP_PATTERN_CHECK,
+	igt_assert_eq(p2pbuf_imp_pattern(t.fd, a, P2PBUF_IMP_PATTERN_CHECK,
 				 2 * PAGE - 1, 1, 0, &p), 0);
-	close_handle(t.fd, a);
+	p2pbuf_imp_gem_close(t.fd, a);
 }
 
 int igt_main()

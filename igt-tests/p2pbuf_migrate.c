@@ -175,12 +175,6 @@ static uint8_t *obj_mmap(int dmabuf, uint64_t size)
 	return p;
 }
 
-static void cpu_fill(uint8_t *p, uint64_t size, uint32_t seed)
-{
-	for (uint64_t k = 0; k < size; k++)
-		p[k] = p2pbuf_pattern_byte(seed, k);
-}
-
 static void cpu_check(const uint8_t *p, uint64_t size, uint32_t seed)
 {
 	for (uint64_t k = 0; k < size; k++)
@@ -225,13 +219,6 @@ static void imp_check(int fd, uint32_t handle, uint64_t size, uint32_t seed)
 {
 	igt_assert_eq(imp_pattern(fd, handle, P2PBUF_IMP_PATTERN_CHECK, size,
 				  seed), 0);
-}
-
-static void imp_gem_close(int fd, uint32_t handle)
-{
-	struct drm_gem_close c = { .handle = handle };
-
-	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
 }
 
 /* A second p2pbuf_imp file: its own imports, made with p2p=N. */
@@ -412,7 +399,7 @@ static void test_alloc_basic(void)
 	for (uint64_t k = 0; k < 16 * PAGE; k++)
 		igt_assert_f(!p[k], "byte %" PRIu64 " of a new object is 0x%02x\n",
 			     k, p[k]);
-	cpu_fill(p, 16 * PAGE, 7);
+	p2pbuf_cpu_fill(p, 16 * PAGE, 7);
 	cpu_check(p, 16 * PAGE, 7);
 	munmap(p, 16 * PAGE);
 
@@ -549,10 +536,10 @@ static void test_p2p_stays(void)
 		igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_EXPORT, &x), 0);
 		alias = imp_import(t.fd, x.fd);
 		imp_check(t.fd, alias, size, 21);
-		imp_gem_close(t.fd, alias);
+		p2pbuf_imp_gem_close(t.fd, alias);
 		close(x.fd);
 	}
-	imp_gem_close(t.fd, h);
+	p2pbuf_imp_gem_close(t.fd, h);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 0);
 	close(m);
 }
@@ -577,12 +564,12 @@ static void test_migrate_no_p2p_importer(void)
 	if (p2pbuf_bed_route_none()) {
 		/* Even the P2P importer gets system memory here. */
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, 1);
-		cpu_fill(p, size, 30);
+		p2pbuf_cpu_fill(p, size, 30);
 	} else if (p2pbuf_bed_data_ok()) {
 		imp_write(t.fd, h, size, 30);
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 0);
 	} else {
-		cpu_fill(p, size, 30);
+		p2pbuf_cpu_fill(p, size, 30);
 	}
 	before = alloc_free();
 
@@ -607,7 +594,7 @@ static void test_migrate_no_p2p_importer(void)
 	imp_check(fd2, h2, size, 31);
 	cpu_check(p, size, 31);
 
-	imp_gem_close(fd2, h2);
+	p2pbuf_imp_gem_close(fd2, h2);
 	close(fd2);
 	if (p2pbuf_bed_route_none()) {
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, 1);
@@ -619,7 +606,7 @@ static void test_migrate_no_p2p_importer(void)
 			imp_check(t.fd, h, size, 31);
 	}
 	munmap(p, size);
-	imp_gem_close(t.fd, h);
+	p2pbuf_imp_gem_close(t.fd, h);
 	close(m);
 }
 
@@ -640,7 +627,7 @@ static void test_migrate_vgem(void)
 	vfd = drm_open_driver(DRIVER_VGEM);
 	m = obj_new(size, true, NULL);
 	p = obj_mmap(m, size);
-	cpu_fill(p, size, 40);
+	p2pbuf_cpu_fill(p, size, 40);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 0);
 
 	igt_assert_f(!drmPrimeFDToHandle(vfd, m, &h),
@@ -657,9 +644,9 @@ static void test_migrate_vgem(void)
 	imp_write(t.fd, h2, size, 41);
 	cpu_check(p, size, 41);
 	igt_assert_eq_u32(obj_info(m).placement, P2PBUF_EXP_PLACEMENT_SYSTEM);
-	imp_gem_close(t.fd, h2);
+	p2pbuf_imp_gem_close(t.fd, h2);
 
-	imp_gem_close(vfd, h);
+	p2pbuf_imp_gem_close(vfd, h);
 	close(vfd);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 2);
 	cpu_check(p, size, 41);
@@ -710,13 +697,13 @@ static void test_migrate_unreachable(void)
 		      p2pbuf_bed_expect() ?: "unknown");
 	m = obj_new(size, true, NULL);
 	p = obj_mmap(m, size);
-	cpu_fill(p, size, 50);
+	p2pbuf_cpu_fill(p, size, 50);
 	h = imp_import(t.fd, m);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, 1);
 	imp_check(t.fd, h, size, 50);
 	imp_write(t.fd, h, size, 51);
 	cpu_check(p, size, 51);
-	imp_gem_close(t.fd, h);
+	p2pbuf_imp_gem_close(t.fd, h);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 2);
 	cpu_check(p, size, 51);
 	munmap(p, size);
@@ -734,7 +721,7 @@ static void test_migrate_pinned(void)
 	require_test_importer();
 	m = obj_new(size, true, NULL);
 	p = obj_mmap(m, size);
-	cpu_fill(p, size, 60);
+	p2pbuf_cpu_fill(p, size, 60);
 	igt_assert_eq(p2pbuf_ti_cmd("attach 0 %d %s static", m, t.imp_bdf), 0);
 	igt_assert_eq(p2pbuf_ti_cmd("map 0"), 0);
 	i = obj_info(m);
@@ -771,13 +758,13 @@ static void test_migrate_mmap_coherent(void)
 	require_test_importer();
 	m = obj_new(size, true, NULL);
 	p = obj_mmap(m, size);
-	cpu_fill(p, size, 70);
+	p2pbuf_cpu_fill(p, size, 70);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 0);
 
 	igt_assert_eq(p2pbuf_ti_cmd("attach 0 %d %s nop2p", m, t.imp_bdf), 0);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, 1);
 	cpu_check(p, size, 70);
-	cpu_fill(p, size, 71);
+	p2pbuf_cpu_fill(p, size, 71);
 
 	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	assert_placement(m, P2PBUF_EXP_PLACEMENT_BAR, 2);
@@ -791,7 +778,7 @@ static void test_migrate_mmap_coherent(void)
 		igt_assert_eq_u32(r.state, P2PBUF_EXP_REVOKED_USER);
 		assert_placement(m, P2PBUF_EXP_PLACEMENT_SYSTEM, 3);
 		cpu_check(p, size, 71);
-		cpu_fill(p, size, 72);
+		p2pbuf_cpu_fill(p, size, 72);
 		r.flags = P2PBUF_EXP_REVOKE_RESTORE;
 		igt_assert_eq(ioctl(t.exp_fd, P2PBUF_EXP_IOCTL_REVOKE, &r), 0);
 		igt_assert_eq_u32(r.state, 0);
@@ -874,7 +861,7 @@ static void test_migrate_during_dma(void)
 	 */
 	igt_assert_eq(p2pbuf_host_check_fill(off, size, P2PBUF_EXP_FREE_POISON),
 		      0);
-	imp_gem_close(t.fd, h);
+	p2pbuf_imp_gem_close(t.fd, h);
 	igt_assert_eq(p2pbuf_ti_cmd("detach 0"), 0);
 	munmap((void *)count, PAGE);
 	close(m);
@@ -910,7 +897,7 @@ static void test_migrate_unbind(void)
 
 	m = obj_new(size, true, NULL);
 	p = obj_mmap(m, size);
-	cpu_fill(p, size, 80);
+	p2pbuf_cpu_fill(p, size, 80);
 	h = imp_import(t.fd, m);
 	if (engine_reaches_bar())
 		imp_check(t.fd, h, size, 80);
@@ -924,10 +911,10 @@ static void test_migrate_unbind(void)
 	imp_check(t.fd, h, size, 80);
 	imp_write(t.fd, h, size, 81);
 	cpu_check(p, size, 81);
-	imp_gem_close(t.fd, h);
+	p2pbuf_imp_gem_close(t.fd, h);
 	h2 = imp_import(t.fd, m);
 	imp_check(t.fd, h2, size, 81);
-	imp_gem_close(t.fd, h2);
+	p2pbuf_imp_gem_close(t.fd, h2);
 	munmap(p, size);
 	close(m);
 
@@ -965,7 +952,7 @@ static void test_migrate_reset(void)
 	}
 	m = obj_new(size, true, NULL);
 	p = obj_mmap(m, size);
-	cpu_fill(p, size, 90);
+	p2pbuf_cpu_fill(p, size, 90);
 	h = imp_import(t.fd, m);
 	if (engine_reaches_bar())
 		imp_check(t.fd, h, size, 90);
@@ -983,7 +970,7 @@ static void test_migrate_reset(void)
 	cpu_check(p, size, 90);
 	if (engine_reaches_bar())
 		imp_check(t.fd, h, size, 90);
-	imp_gem_close(t.fd, h);
+	p2pbuf_imp_gem_close(t.fd, h);
 	munmap(p, size);
 	close(m);
 }

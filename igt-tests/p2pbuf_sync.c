@@ -69,13 +69,7 @@ static int xioctl(int fd, unsigned long req, void *arg)
 
 static long engine_stat(const char *key)
 {
-	char rel[96];
-	long val;
-
-	snprintf(rel, sizeof(rel), "%s/engine", t.imp_debugfs);
-	igt_assert_lt(0, p2pbuf_debugfs_read(rel, report, sizeof(report)));
-	igt_assert(p2pbuf_kv_get_long(report, key, &val));
-	return val;
+	return p2pbuf_imp_engine_stat(t.imp_debugfs, key);
 }
 
 static void buf_make(struct buf *b, uint64_t size)

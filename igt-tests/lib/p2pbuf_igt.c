@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -370,4 +371,84 @@ void p2pbuf_cpu_check(const uint8_t *ptr, uint64_t size, uint32_t seed)
 		igt_assert_f(ptr[k] == p2pbuf_pattern_byte(seed, k),
 			     "byte %" PRIu64 " is 0x%02x, pattern %u has 0x%02x\n",
 			     k, ptr[k], seed, p2pbuf_pattern_byte(seed, k));
+}
+
+void p2pbuf_cpu_fill(volatile uint8_t *ptr, uint64_t size, uint32_t seed)
+{
+	for (uint64_t k = 0; k < size; k++)
+		ptr[k] = p2pbuf_pattern_byte(seed, k);
+}
+
+uint32_t p2pbuf_imp_gem_create(int fd, uint64_t size)
+{
+	struct drm_p2pbuf_imp_gem_create c = { .size = size };
+
+	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_CREATE, &c), 0);
+	igt_assert_eq_u64(c.size, (size + 4095) & ~4095ULL);
+	return c.handle;
+}
+
+uint8_t *p2pbuf_imp_gem_mmap(int fd, uint32_t handle, uint64_t size)
+{
+	struct drm_p2pbuf_imp_gem_mmap_offset m = { .handle = handle };
+	void *ptr;
+
+	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_GEM_MMAP_OFFSET, &m),
+		      0);
+	ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   m.offset);
+	igt_assert(ptr != MAP_FAILED);
+	return ptr;
+}
+
+void p2pbuf_imp_gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	igt_assert_eq(p2pbuf_imp_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c), 0);
+}
+
+int p2pbuf_imp_pattern(int fd, uint32_t handle, uint32_t op, uint64_t offset,
+		       uint64_t size, uint32_t seed,
+		       struct drm_p2pbuf_imp_pattern *out)
+{
+	struct drm_p2pbuf_imp_pattern p = {
+		.handle = handle, .op = op, .offset = offset, .size = size,
+		.seed = seed,
+	};
+	int ret = p2pbuf_imp_ioctl(fd, DRM_IOCTL_P2PBUF_IMP_PATTERN, &p);
+
+	if (out)
+		*out = p;
+	return ret;
+}
+
+void p2pbuf_imp_pattern_check(int fd, uint32_t handle, uint64_t offset,
+			      uint64_t size, uint32_t seed)
+{
+	struct drm_p2pbuf_imp_pattern p;
+
+	igt_assert_eq(p2pbuf_imp_pattern(fd, handle, P2PBUF_IMP_PATTERN_CHECK,
+					 offset, size, seed, &p), 0);
+	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
+		     "byte %" PRIu64 " of [%" PRIu64 ", +%" PRIu64
+		     ") is 0x%02x, pattern %u has 0x%02x\n",
+		     (uint64_t)p.bad_offset, offset, size, p.found, seed,
+		     p.expected);
+}
+
+long p2pbuf_imp_engine_stat(const char *dir, const char *key)
+{
+	static char text[8192];
+	char rel[128];
+	long val;
+	int ret;
+
+	snprintf(rel, sizeof(rel), "%s/engine", dir);
+	ret = p2pbuf_debugfs_read(rel, text, sizeof(text));
+	igt_assert_f(ret > 0, "cannot read debugfs %s: %s\n", rel,
+		     strerror(-ret));
+	igt_assert_f(p2pbuf_kv_get_long(text, key, &val), "no %s in %s\n",
+		     key, rel);
+	return val;
 }

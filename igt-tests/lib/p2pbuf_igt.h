@@ -144,6 +144,7 @@ void p2pbuf_expected_failure(const char *patch, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
 struct drm_p2pbuf_imp_gem_info;
+struct drm_p2pbuf_imp_pattern;
 
 /* A DRM ioctl (drmIoctl() retries EINTR/EAGAIN): 0 or a negative errno. */
 int p2pbuf_imp_ioctl(int fd, unsigned long req, void *arg);
@@ -157,5 +158,36 @@ int p2pbuf_imp_gem_info(int fd, uint32_t handle, uint32_t flags,
 
 /* Assert that @size bytes at @ptr hold the pattern of @seed. */
 void p2pbuf_cpu_check(const uint8_t *ptr, uint64_t size, uint32_t seed);
+
+/* Fill @size bytes at @ptr with the pattern of @seed. */
+void p2pbuf_cpu_fill(volatile uint8_t *ptr, uint64_t size, uint32_t seed);
+
+/*
+ * The importer's own objects (asserting success): GEM_CREATE of @size
+ * (the size comes back rounded up to pages), a CPU mapping through
+ * GEM_MMAP_OFFSET, GEM_CLOSE.
+ */
+uint32_t p2pbuf_imp_gem_create(int fd, uint64_t size);
+uint8_t *p2pbuf_imp_gem_mmap(int fd, uint32_t handle, uint64_t size);
+void p2pbuf_imp_gem_close(int fd, uint32_t handle);
+
+/*
+ * DRM_IOCTL_P2PBUF_IMP_PATTERN @op over [@offset, @offset + @size) of
+ * @handle with @seed: 0 or a negative errno; the ioctl's result in @out
+ * when not NULL.
+ */
+int p2pbuf_imp_pattern(int fd, uint32_t handle, uint32_t op, uint64_t offset,
+		       uint64_t size, uint32_t seed,
+		       struct drm_p2pbuf_imp_pattern *out);
+
+/* The engine reads [@offset, @offset + @size) back: asserts the pattern. */
+void p2pbuf_imp_pattern_check(int fd, uint32_t handle, uint64_t offset,
+			      uint64_t size, uint32_t seed);
+
+/*
+ * A counter of the importer's debugfs "engine" file, in the DRM device's
+ * debugfs directory @dir (relative to debugfs, e.g. "dri/0000:04:00.0").
+ */
+long p2pbuf_imp_engine_stat(const char *dir, const char *key);
 
 #endif /* P2PBUF_IGT_H */
