@@ -772,6 +772,7 @@ static bool exp_walk_at(int fd)
  * to three times.
  */
 struct reset_close {
+	volatile int stop;	/* no reset comes: the child gives up */
 	volatile int seen;	/* the child saw the reset held back */
 	volatile int pending;	/* poison-pending right after the close */
 	volatile int in_reset;	/* ... and still in-reset */
@@ -807,7 +808,10 @@ static bool reset_poison_round(int vgem)
 		 * the blocker's reservation lock, which its revoke holds.
 		 */
 		while (!exp_walk_at(blocker))
-			usleep(1000);
+			if (rc->stop)
+				exit(0);
+			else
+				usleep(1000);
 		rc->seen = 1;
 		close(obj);
 		rc->pending = exp_poison_pending(&in_reset);
@@ -819,8 +823,10 @@ static bool reset_poison_round(int vgem)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
 		 t.exp_bdf);
 	ret = p2pbuf_sysfs_write(path, "1");
-	if (ret)	/* no reset to wait for: let the child go */
+	if (ret) {	/* no reset to wait for: let the child go */
+		rc->stop = 1;
 		p2pbuf_vgem_fence_signal(vgem, fence);
+	}
 	igt_waitchildren_timeout(60, "the close during a reset");
 	/*
 	 * acs-redirect: a function sharing its slot has no usable method
