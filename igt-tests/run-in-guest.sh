@@ -75,11 +75,12 @@ SUMMARIZE=$BUILD/tools/igt_summary
 # Reasons go into a TAB-separated file: no tabs or line breaks in them.
 pre_fail() { printf '%s\tfail\t%s\n' "$1" "$(printf '%s' "$2" | tr '\t\n' '  ')" >>"$PRE"; }
 
-# p2pbuf_vfio hands the exporter device to vfio-pci and back; should it have
-# died without giving it back, give it back here (the summary still shows
-# its failure).
+# p2pbuf_vfio hands the exporter device to vfio-pci and back (without an
+# IOMMU in VFIO's noiommu mode, which the bed's boots start with off);
+# should it have died without giving it back, give it back and turn the
+# mode off here (the summary still shows its failure).
 give_back_vfio() {
-	local dev
+	local dev noiommu=/sys/module/vfio/parameters/enable_unsafe_noiommu_mode
 
 	for dev in /sys/bus/pci/devices/*; do
 		[ "$(readlink "$dev/driver" 2>/dev/null)" ] || continue
@@ -89,6 +90,10 @@ give_back_vfio() {
 		echo >"$dev/driver_override"
 		echo "$(basename "$dev")" >/sys/bus/pci/drivers_probe 2>/dev/null
 	done
+	if [ "$(cat "$noiommu" 2>/dev/null)" = Y ]; then
+		say "VFIO's noiommu mode was left on: turning it off"
+		echo N >"$noiommu"
+	fi
 }
 
 # ---- which binaries ----------------------------------------------------------

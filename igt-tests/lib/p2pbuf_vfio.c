@@ -38,6 +38,13 @@ struct p2pbuf_vfio_feature_dma_buf {
 };
 
 static const char pci_devices[] = "/sys/bus/pci/devices";
+/*
+ * vfio's module parameter: it exists exactly when the kernel was built
+ * with CONFIG_VFIO_NOIOMMU (drivers/vfio/vfio_main.c), and is writable at
+ * run time.  vfio-pci reads it when it registers a device.
+ */
+static const char noiommu_param[] =
+	"/sys/module/vfio/parameters/enable_unsafe_noiommu_mode";
 
 static void __attribute__((format(printf, 3, 4)))
 why_set(char *why, size_t size, const char *fmt, ...)
@@ -84,6 +91,22 @@ static int group_of(const char *bdf)
 	return atoi(name ? name + 1 : link);
 }
 
+/* The noiommu mode, 'Y' or 'N'; -ENOENT without CONFIG_VFIO_NOIOMMU. */
+static int noiommu_mode(void)
+{
+	char c = 0;
+	int fd = open(noiommu_param, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, &c, 1);
+	close(fd);
+	if (n != 1)
+		return n < 0 ? -errno : -EIO;
+	return c == 'Y' ? 'Y' : 'N';
+}
+
 /* Drivers VFIO lets share a viable group (vfio_dev_driver_allowed()). */
 static int driver_ok_in_group(const char *drv)
 {
@@ -116,10 +139,18 @@ int p2pbuf_vfio_usable(const char *bdf, char *why, size_t why_size)
 
 	group = group_of(bdf);
 	if (group < 0) {
-		why_set(why, why_size,
-			"%s has no IOMMU group (no IOMMU here), and this kernel has no VFIO noiommu mode (CONFIG_VFIO_NOIOMMU is not set)",
-			bdf);
-		return -ENODEV;
+		/* vfio is a module on both kernels: its parameters need it. */
+		if (modprobe("vfio-pci")) {
+			why_set(why, why_size, "cannot load vfio-pci");
+			return -ENOENT;
+		}
+		if (noiommu_mode() == -ENOENT) {
+			why_set(why, why_size,
+				"%s has no IOMMU group (no IOMMU here), and this kernel has no VFIO noiommu mode (CONFIG_VFIO_NOIOMMU is not set: vfio has no parameter enable_unsafe_noiommu_mode)",
+				bdf);
+			return -ENODEV;
+		}
+		return 0;
 	}
 	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
 		 group);
@@ -181,11 +212,87 @@ static void vfio_close_fds(struct p2pbuf_vfio *v)
 	v->device = v->group = v->container = -1;
 }
 
+/*
+ * No IOMMU: turn VFIO's noiommu mode on (if it is off) before vfio-pci
+ * registers the device, so that vfio gives it a group of its own,
+ * /dev/vfio/noiommu-<N>, and taints the kernel (TAINT_USER).
+ */
+static int noiommu_on(struct p2pbuf_vfio *v, char *why, size_t why_size)
+{
+	int mode = noiommu_mode(), ret;
+
+	if (mode < 0) {
+		why_set(why, why_size, "reading %s: %s", noiommu_param,
+			strerror(-mode));
+		return mode;
+	}
+	if (mode == 'Y')
+		return 0;
+	ret = p2pbuf_sysfs_write(noiommu_param, "Y");
+	if (ret) {
+		why_set(why, why_size, "writing Y to %s: %s", noiommu_param,
+			strerror(-ret));
+		return ret;
+	}
+	v->noiommu_set = 1;
+	return 0;
+}
+
+/* Open the device's group and attach it to a container of @iommu_type. */
+static int open_group(struct p2pbuf_vfio *v, unsigned long iommu_type,
+		      char *why, size_t why_size)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	const char *type = iommu_type == VFIO_NOIOMMU_IOMMU ? "noiommu" :
+							      "type1v2";
+	char path[64];
+	int ret;
+
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (v->container < 0) {
+		ret = -errno;
+		why_set(why, why_size, "open /dev/vfio/vfio: %s", strerror(errno));
+		return ret;
+	}
+	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+	    ioctl(v->container, VFIO_CHECK_EXTENSION, iommu_type) <= 0) {
+		why_set(why, why_size, "the VFIO container has no %s IOMMU",
+			type);
+		return -EOPNOTSUPP;
+	}
+	/* vfio names a noiommu group's node noiommu-<N> (vfio_create_group()). */
+	snprintf(path, sizeof(path), "/dev/vfio/%s%d",
+		 v->noiommu ? "noiommu-" : "", v->group_id);
+	v->group = open(path, O_RDWR | O_CLOEXEC);
+	if (v->group < 0) {
+		ret = -errno;
+		why_set(why, why_size, "open %s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status)) {
+		ret = -errno;
+		why_set(why, why_size, "VFIO_GROUP_GET_STATUS: %s", strerror(errno));
+		return ret;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		why_set(why, why_size, "IOMMU group %d is not viable", v->group_id);
+		return -EBUSY;
+	}
+	/* A noiommu group takes only a noiommu container, and vice versa. */
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
+	    ioctl(v->container, VFIO_SET_IOMMU, iommu_type)) {
+		ret = -errno;
+		why_set(why, why_size, "attaching group %d to a %s container: %s",
+			v->group_id, type, strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
 int p2pbuf_vfio_acquire(struct p2pbuf_vfio *v, const char *bdf, char *why,
 			size_t why_size)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[64], drv[64];
+	char drv[64];
 	int ret;
 
 	memset(v, 0, sizeof(*v));
@@ -194,8 +301,13 @@ int p2pbuf_vfio_acquire(struct p2pbuf_vfio *v, const char *bdf, char *why,
 	ret = p2pbuf_vfio_usable(bdf, why, why_size);
 	if (ret)
 		return ret;
-	v->group_id = group_of(bdf);
+	v->noiommu = group_of(bdf) < 0;
 	driver_of(bdf, v->old_driver, sizeof(v->old_driver));
+	if (v->noiommu) {
+		ret = noiommu_on(v, why, why_size);
+		if (ret)
+			goto err;
+	}
 
 	v->bound = 1;
 	ret = rebind(bdf, "vfio-pci");
@@ -206,43 +318,18 @@ int p2pbuf_vfio_acquire(struct p2pbuf_vfio *v, const char *bdf, char *why,
 		ret = ret ?: -ENODEV;
 		goto err;
 	}
-
-	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (v->container < 0) {
-		ret = -errno;
-		why_set(why, why_size, "open /dev/vfio/vfio: %s", strerror(errno));
+	/* noiommu: the group vfio just made for the device. */
+	v->group_id = group_of(bdf);
+	if (v->group_id < 0) {
+		why_set(why, why_size, "vfio-pci bound %s without an IOMMU group",
+			bdf);
+		ret = -ENODEV;
 		goto err;
 	}
-	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
-	    ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
-		ret = -EOPNOTSUPP;
-		why_set(why, why_size, "the VFIO container has no type1v2 IOMMU");
+	ret = open_group(v, v->noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1v2_IOMMU,
+			 why, why_size);
+	if (ret)
 		goto err;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", v->group_id);
-	v->group = open(path, O_RDWR | O_CLOEXEC);
-	if (v->group < 0) {
-		ret = -errno;
-		why_set(why, why_size, "open %s: %s", path, strerror(errno));
-		goto err;
-	}
-	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status)) {
-		ret = -errno;
-		why_set(why, why_size, "VFIO_GROUP_GET_STATUS: %s", strerror(errno));
-		goto err;
-	}
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		ret = -EBUSY;
-		why_set(why, why_size, "IOMMU group %d is not viable", v->group_id);
-		goto err;
-	}
-	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
-	    ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
-		ret = -errno;
-		why_set(why, why_size, "attaching group %d to a type1v2 container: %s",
-			v->group_id, strerror(errno));
-		goto err;
-	}
 	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (v->device < 0) {
 		ret = -errno;
@@ -296,16 +383,22 @@ int p2pbuf_vfio_export(struct p2pbuf_vfio *v, uint32_t bar,
 int p2pbuf_vfio_release(struct p2pbuf_vfio *v)
 {
 	char drv[64];
-	int ret;
+	int ret = 0, mode;
 
 	vfio_close_fds(v);
-	if (!v->bound)
-		return 0;
-	v->bound = 0;
-	/* driver_override cleared: the old driver matches by its id table. */
-	ret = rebind(v->bdf, NULL);
-	driver_of(v->bdf, drv, sizeof(drv));
-	if (strcmp(drv, v->old_driver))
-		return ret ?: -ENODEV;
-	return 0;
+	if (v->bound) {
+		v->bound = 0;
+		/* driver_override cleared: the old driver matches by its ids. */
+		ret = rebind(v->bdf, NULL);
+		driver_of(v->bdf, drv, sizeof(drv));
+		if (strcmp(drv, v->old_driver))
+			ret = ret ?: -ENODEV;
+	}
+	/* Off again once no device uses it: it is read at registration. */
+	if (v->noiommu_set) {
+		v->noiommu_set = 0;
+		mode = p2pbuf_sysfs_write(noiommu_param, "N");
+		ret = ret ?: mode;
+	}
+	return ret;
 }
