@@ -904,6 +904,113 @@ static void test_vgem_import(bool p2p)
 	drm_close_driver(vfd);
 }
 
+/* Segment lengths of an import's DMA mapping (debugfs "seg" lines). */
+struct seg_stats {
+	unsigned int nr;	/* segments */
+	uint64_t longest;	/* longest segment */
+	unsigned int adjacent;	/* segments that start where the last ended */
+};
+
+static void seg_stats_of(const char *block, struct seg_stats *st)
+{
+	unsigned long long addr, len, end = 0;
+	const char *at = block;
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	while ((at = strstr(at, "\nseg "))) {
+		at++;
+		igt_assert(sscanf(at, "seg %u %llx %llx", &i, &addr, &len) == 3);
+		if (st->nr && addr == end)
+			st->adjacent++;
+		if (len > st->longest)
+			st->longest = len;
+		end = addr + len;
+		st->nr++;
+	}
+}
+
+#define MAX_SEG_OBJECT	(16ULL << 20)
+
+/*
+ * Patch 0007: drm_prime_pages_to_sg() (vgem's get_sg_table, through
+ * drm_gem_shmem_get_sg_table()) merges physically contiguous pages into
+ * segments up to dma_max_mapping_size(), not the device's max segment
+ * size; drm_gem_map_dma_buf() maps that table for the importer, whose
+ * limit is 64 KiB.  Where no IOMMU merges (switch) the importer's debugfs
+ * shows the table's own segments.  Fixed, none is longer than the
+ * engine's max-seg-size and the DMA-API error count stays; to show that
+ * the cap was needed, some segments must be adjacent (contiguous pages
+ * split at the limit).  Whether shmem hands out contiguous pages is up to
+ * the page allocator: with none, the subtest cannot tell and skips.
+ * Stock: a longer segment is the bug (with DMA-API debugging the checker
+ * also counts "mapping sg segment longer than device claims to support").
+ */
+static void test_vgem_import_max_seg(void)
+{
+	long max_seg = engine_stat("max-seg-size");
+	bool fixed = p2pbuf_kernel_fixed() == 1;
+	struct drm_p2pbuf_imp_gem_info info;
+	struct seg_stats st;
+	static char block[1 << 20];
+	long before, after;
+	uint32_t handle;
+	uint8_t *vmap;
+	int vfd, dmabuf;
+
+	igt_require_f(!getenv("P2PBUF_IOMMU") || strcmp(getenv("P2PBUF_IOMMU"), "1"),
+		      "behind an IOMMU the DMA segments are IOVA ranges, not the table's\n");
+	vfd = vgem_open();
+	igt_require_f(vfd >= 0, "vgem is not available\n");
+	dmabuf = vgem_export(vfd, MAX_SEG_OBJECT, &vmap);
+	/* Faulted in before the map, as an application's writes would. */
+	cpu_fill(vmap, MAX_SEG_OBJECT, 5);
+	igt_emit_ignore_dmesg_regex("DMA-API: p2pbuf_importer [0-9a-f:.]+: mapping sg segment longer than device claims to support|"
+				    "WARNING: kernel/dma/debug[.]c|"
+				    P2PBUF_WARN_DUMP_REGEX);
+	before = p2pbuf_dma_api_errors();
+	igt_assert_eq(prime_import(t.fd, dmabuf, &handle), 0);
+	igt_assert_eq(p2pbuf_imp_gem_info(t.fd, handle, P2PBUF_IMP_GEM_INFO_MAP,
+					  &info), 0);
+	after = p2pbuf_dma_api_errors();
+	igt_assert(import_block(dmabuf, block, sizeof(block)));
+	seg_stats_of(block, &st);
+	igt_assert_eq_u32(st.nr, info.dma_segments);
+	/* The engine reaches every byte of the mapping. */
+	igt_assert_eq(pattern_write(handle, MAX_SEG_OBJECT - PAGE, PAGE, 9), 0);
+	p2pbuf_cpu_check(vmap + MAX_SEG_OBJECT - PAGE, PAGE, 9);
+	imp_gem_close(t.fd, handle);
+	munmap(vmap, MAX_SEG_OBJECT);
+	close(dmabuf);
+	drm_close_driver(vfd);
+	igt_info("vgem %llu MiB: %u segments, longest %#" PRIx64 " (max %#lx), %u adjacent; DMA-API errors %ld -> %ld\n",
+		 MAX_SEG_OBJECT >> 20, st.nr, st.longest, max_seg, st.adjacent,
+		 before, after);
+
+	if (!fixed && st.longest > (uint64_t)max_seg) {
+		if (before >= 0) {
+			igt_assert_f(after > before,
+				     "segment of %#" PRIx64 " bytes, yet DMA-API debug counted no error\n",
+				     st.longest);
+			p2pbuf_dma_api_expected("p2pbuf_importer@vgem-import-max-seg",
+						after - before);
+		}
+		if (before < 0)
+			p2pbuf_expected_failure("0007", "vgem's table, mapped for the importer (max segment %#lx), has a segment of %#" PRIx64 " bytes",
+						max_seg, st.longest);
+		p2pbuf_expected_failure("0007", "vgem's table, mapped for the importer (max segment %#lx), has a segment of %#" PRIx64 " bytes; DMA-API debug counted %ld errors",
+					max_seg, st.longest, after - before);
+	}
+	igt_assert_f(st.longest <= (uint64_t)max_seg,
+		     "segment of %#" PRIx64 " bytes, the device's max is %#lx\n",
+		     st.longest, max_seg);
+	igt_assert_f(before < 0 || after == before,
+		     "DMA-API debug counted %ld errors\n", after - before);
+	igt_require_f(st.adjacent > 0,
+		      "shmem gave vgem no physically contiguous pages beyond %#lx: the limit was not needed here, nothing to tell\n",
+		      max_seg);
+}
+
 /* ---- subtests: BAR imports --------------------------------------------- */
 
 /* Import dma-buf @dmabuf of the exporter: must succeed, lazily. */
@@ -2253,6 +2360,10 @@ int igt_main()
 	igt_describe("Every ioctl refuses unknown flags, non-zero pad (every byte) and reserved fields, empty, out-of-bounds, overflowing and overlapping ranges, and unknown handles; a native object of exactly the maximum size is created.");
 	igt_subtest("uapi-invalid")
 		test_uapi_invalid();
+
+	igt_describe("A 16 MiB vgem buffer imported and mapped: no DMA segment is longer than the device's max segment size (where no IOMMU merges). Proves upstream/linux-7.3/0007; on a kernel without it, an expected failure.");
+	igt_subtest("vgem-import-max-seg")
+		test_vgem_import_max_seg();
 
 	igt_describe("Imports vgem system memory: attached but unmapped until first use, then written by the engine and checked through vgem's CPU mapping.");
 	imp_subtest("vgem-import")

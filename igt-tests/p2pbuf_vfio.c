@@ -26,11 +26,12 @@
  * still accepts the attachment, and every map is refused: the subtests
  * assert that refusal instead of moving bytes.
  *
- * Two subtests prove patches of upstream/linux-7.3/ with VFIO, which maps
- * with the kernel's dma_buf_phys_vec_to_sgt() and dma_buf_free_sgt() and
- * works around nothing: vfio-multi-range (patch 0001: a dma-buf of two
- * ranges behind an IOMMU) and vfio-unmap-frees (patch 0004: every unmap
- * leaks the scatterlist).  On a kernel without the series they end as an
+ * Three subtests prove patches of upstream/linux-7.3/ with VFIO, which
+ * maps with the kernel's dma_buf_phys_vec_to_sgt() and dma_buf_free_sgt()
+ * and works around nothing: vfio-multi-range (patch 0001: a dma-buf of two
+ * ranges behind an IOMMU), vfio-map-error-unwind (patch 0003: a failed
+ * map unmaps entries it never mapped; seen by DMA-API debugging) and
+ * vfio-unmap-frees (patch 0004: every unmap leaks the scatterlist).  On a kernel without the series they end as an
  * expected failure, once they have seen the bug (p2pbuf_kernel_fixed(),
  * p2pbuf_expected_failure()).
  *
@@ -42,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,7 @@
 #include "igt_kmod.h"
 
 #include "p2pbuf_igt.h"
+#include "p2pbuf_sysfs.h"
 #include "p2pbuf_vfio.h"
 
 #include "../include/uapi/drm/p2pbuf_imp_drm.h"
@@ -68,11 +71,14 @@ IGT_TEST_DESCRIPTION("The p2pbuf importer imports a BAR range exported by "
 #define EXP_BAR		2
 #define PAGE		4096ULL
 #define REGION_VFIO	(14ULL << 20)	/* to 15 MiB: this test's own */
+/* The importer's DMA mask as its probe sets it. */
+#define IMP_DMA_MASK_DEFAULT	UINT64_MAX
 
 static struct {
 	int fd;			/* the importer's render node */
 	char exp_bdf[32];	/* the ivshmem device */
 	char exp_driver[64];	/* its driver when the test started */
+	char imp_bdf[32];	/* the edu device (p2pbuf_importer) */
 	struct p2pbuf_vfio vfio;
 } t = { .fd = -1 };
 
@@ -516,6 +522,204 @@ static void test_unmap_frees(void)
 			     seen, loops, leak_kb);
 }
 
+/* The importer's DMA mask (its debugfs file dma_mask): 0 or -errno. */
+static int imp_dma_mask(uint64_t mask)
+{
+	char path[PATH_MAX], val[32];
+
+	snprintf(path, sizeof(path), "%s/dri/%s/dma_mask", igt_debugfs_mount(),
+		 t.imp_bdf);
+	snprintf(val, sizeof(val), "%#" PRIx64, mask);
+	return p2pbuf_sysfs_write(path, val);
+}
+
+static void imp_dma_mask_restore_at_exit(int sig)
+{
+	(void)sig;
+	imp_dma_mask(IMP_DMA_MASK_DEFAULT);
+}
+
+/* The CPU physical address of BAR @bar of @bdf (sysfs "resource"). */
+static uint64_t bar_start(const char *bdf, int bar)
+{
+	char path[PATH_MAX], text[4096];
+	unsigned long long start = 0;
+	const char *line = text;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	igt_assert_lt(0, p2pbuf_read_file(path, text, sizeof(text)));
+	for (int i = 0; i < bar && line; i++) {
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	igt_assert(line && sscanf(line, "%llx", &start) == 1 && start);
+	return start;
+}
+
+/* Import @dmabuf and map it: the map's errno; the handle stays open. */
+static int import_map(int dmabuf, uint32_t *handle,
+		      struct drm_p2pbuf_imp_gem_info *info)
+{
+	igt_assert_eq(drmPrimeFDToHandle(t.fd, dmabuf, handle), 0);
+	return gem_info_map(*handle, info);
+}
+
+/*
+ * Patch 0003: through the host bridge without an IOVA range the helper
+ * maps each range with dma_map_phys(); when range i > 0 fails, the stock
+ * error path calls dma_unmap_phys() for every entry of the table, also
+ * the never-mapped (zeroed) entries of ranges i and up.  DMA-API debug
+ * counts each as the release of memory never mapped.
+ *
+ * The importer's DMA mask (debugfs dma_mask) is set so that range 0 of a
+ * VFIO dma-buf can be mapped and range 1 cannot:
+ *  - host-bridge-direct (no IOMMU): the mask ends at range 0's last BAR
+ *    byte; dma-direct refuses range 1's address (and warns, once per
+ *    boot: "DMA addr ... overflow");
+ *  - host-bridge-iova: the mask leaves IOVA pages 1 and 2 (page 0 is
+ *    never handed out); dma_iova_try_alloc() finds no 4-page-aligned
+ *    block for the 3-page buffer, so the helper maps per range: range 0
+ *    (one page) gets an IOVA page, range 1 (two pages, size-aligned)
+ *    none.
+ * Each range alone is mapped first (range 0 must map, range 1 must not),
+ * so the failure is known to come at range 1.  The map of both fails
+ * with ENOMEM (dma_mapping_error()).  With the mask restored, the same
+ * dma-buf imported again maps and the engine's bytes land in both ranges
+ * (on a kernel without the series, behind the IOMMU, patch 0001's bug
+ * refuses it: EADDRINUSE).  Fixed, the DMA-API error count does not
+ * change; stock, it grows (one zeroed entry unmapped): an expected
+ * failure, once the rest is checked.  Without DMA-API debugging (Debian's
+ * kernel) the bug cannot be seen: a skip saying so, after the checks.
+ */
+static void test_map_error_unwind(void)
+{
+	/* Range 0 low, range 1 above it, a gap between. */
+	const struct p2pbuf_vfio_range two[] = {
+		{ REGION_VFIO + 16 * PAGE, PAGE },
+		{ REGION_VFIO + 20 * PAGE, 2 * PAGE },
+	};
+	const char *expect = p2pbuf_bed_expect();
+	bool iova = expect && !strcmp(expect, "host-bridge-iova");
+	bool direct = expect && !strcmp(expect, "host-bridge-direct");
+	struct drm_p2pbuf_imp_gem_info info;
+	struct drm_p2pbuf_imp_pattern p;
+	const uint32_t seed = 0x3b;
+	int dmabuf, one, other, ret;
+	char imp_driver[64];
+	long before, after;
+	uint32_t handle;
+	uint64_t mask;
+	bool fixed;
+
+	igt_require_f(iova || direct,
+		      "route %s: the helper maps range by range with dma_map_phys() only through the host bridge\n",
+		      expect ? expect : "unknown");
+	fixed = kernel_fixed();
+	igt_require_f(!p2pbuf_pci_find(0x1234, 0x11e8, t.imp_bdf,
+				       sizeof(t.imp_bdf), imp_driver,
+				       sizeof(imp_driver)),
+		      "no edu device (1234:11e8)\n");
+	mask = iova ? 3 * PAGE - 1 :
+		      bar_start(t.exp_bdf, EXP_BAR) + two[0].offset +
+		      two[0].length - 1;
+	vfio_open();
+	/*
+	 * vfio_open()'s regex again (one regex per subtest), and the one
+	 * warning dma-direct prints for a refused address.  On a kernel
+	 * without the fix, also the checker's reports of the bug (counted
+	 * below) and the WARN's dump.
+	 */
+	igt_emit_ignore_dmesg_regex("vfio-pci [0-9a-f:.]+: reset(ting| done)|"
+				    "unlocked secondary bus reset via|"
+				    "DMA addr 0x[0-9a-f]+[+][0-9]+ overflow [(]mask|"
+				    "WARNING: kernel/dma/(direct|debug)[.]c|"
+				    "DMA-API: p2pbuf_importer [0-9a-f:.]+: device driver tries to free DMA memory it has not allocated|"
+				    P2PBUF_WARN_DUMP_REGEX);
+	igt_install_exit_handler(imp_dma_mask_restore_at_exit);
+
+	one = p2pbuf_vfio_export(&t.vfio, EXP_BAR, &two[0], 1);
+	other = p2pbuf_vfio_export(&t.vfio, EXP_BAR, &two[1], 1);
+	dmabuf = p2pbuf_vfio_export(&t.vfio, EXP_BAR, two, 2);
+	igt_assert_f(one >= 0 && other >= 0 && dmabuf >= 0,
+		     "VFIO exports: %d %d %d\n", one, other, dmabuf);
+
+	/* A mask must end at a page boundary. */
+	igt_assert_eq(imp_dma_mask(mask - (PAGE - 1)), -EINVAL);
+	igt_assert_eq(imp_dma_mask(mask), 0);
+	/* Range 0 alone maps under the mask, range 1 alone does not. */
+	ret = import_map(one, &handle, &info);
+	/* Refused while an object exists. */
+	igt_assert_eq(imp_dma_mask(IMP_DMA_MASK_DEFAULT), -EBUSY);
+	imp_gem_close(handle);
+	igt_assert_f(ret == 0, "range 0 alone under mask %#" PRIx64 ": %s\n",
+		     mask, strerror(-ret));
+	ret = import_map(other, &handle, &info);
+	imp_gem_close(handle);
+	igt_assert_f(ret == -ENOMEM,
+		     "range 1 alone under mask %#" PRIx64 ": %d, not ENOMEM\n",
+		     mask, ret);
+
+	before = p2pbuf_dma_api_errors();
+	ret = import_map(dmabuf, &handle, &info);
+	after = p2pbuf_dma_api_errors();
+	imp_gem_close(handle);
+	igt_assert_eq(imp_dma_mask(IMP_DMA_MASK_DEFAULT), 0);
+	igt_info("route %s, mask %#" PRIx64 ": map of both ranges %d (%s), DMA-API errors %ld -> %ld\n",
+		 expect, mask, ret, strerror(-ret), before, after);
+	igt_assert_f(ret == -ENOMEM, "map of both ranges: %d, not ENOMEM\n",
+		     ret);
+	/* Fixed: the error path unmapped range 0 alone. */
+	igt_assert_f(!fixed || before < 0 || after == before,
+		     "DMA-API debug counted %ld errors in the failed map\n",
+		     after - before);
+
+	/*
+	 * The mask restored, the same dma-buf maps and carries bytes; on a
+	 * kernel without the series, behind the IOMMU, patch 0001's bug
+	 * refuses it (both ranges linked at IOVA offset 0).
+	 */
+	ret = import_map(dmabuf, &handle, &info);
+	if (!fixed && iova) {
+		imp_gem_close(handle);
+		igt_assert_f(ret == -EADDRINUSE,
+			     "kernel without the series, IOVA route: the remap gave %d, not EADDRINUSE (patch 0001's bug)\n",
+			     ret);
+		goto checked;
+	}
+	igt_assert_f(ret == 0, "map with the mask restored: %s\n",
+		     strerror(-ret));
+	igt_assert_eq(info.dma_segments, iova ? 1 : 2);
+	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_WRITE, 0, 3 * PAGE,
+			      seed, &p), 0);
+	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_CHECK, 0, 3 * PAGE,
+			      seed, &p), 0);
+	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
+		     "byte %" PRIu64 " is 0x%02x, pattern has 0x%02x\n",
+		     (uint64_t)p.bad_offset, p.found, p.expected);
+	igt_assert_eq(p2pbuf_host_check_pattern(two[0].offset, PAGE, seed), 0);
+	igt_assert_eq(p2pbuf_host_check_pattern(two[1].offset, 2 * PAGE,
+						seed_at(seed, PAGE)), 0);
+	igt_assert_eq(p2pbuf_host_check_fill(REGION_VFIO + 17 * PAGE, 3 * PAGE,
+					     0), 0);
+	imp_gem_close(handle);
+checked:
+	close(dmabuf);
+	close(other);
+	close(one);
+	vfio_close();
+
+	igt_require_f(before >= 0,
+		      "no DMA-API debugging here (CONFIG_DMA_API_DEBUG): what patch 0003 fixes cannot be seen; the failed map and the remap were checked\n");
+	if (!fixed) {
+		igt_assert_f(after > before,
+			     "kernel without the fix, yet DMA-API debug counted no error\n");
+		p2pbuf_dma_api_expected("p2pbuf_vfio@vfio-map-error-unwind",
+					after - before);
+		p2pbuf_expected_failure("0003", "after dma_map_phys() refused range 1 of 2 (%s), the helper unmapped the never-mapped entry too: DMA-API debug counted %ld errors",
+					expect, after - before);
+	}
+}
+
 int igt_main()
 {
 	igt_fixture()
@@ -528,6 +732,10 @@ int igt_main()
 	igt_describe("VFIO exports two BAR ranges as one dma-buf; the importer maps it (one IOVA segment behind an IOMMU, one entry per range elsewhere) and its engine writes both, checked by the host; without a P2P route every map is refused (EINVAL). Proves upstream/linux-7.3/0001; on a kernel without it, behind an IOMMU, an expected failure (EADDRINUSE).");
 	igt_subtest("vfio-multi-range")
 		test_multi_range();
+
+	igt_describe("A VFIO dma-buf of two ranges whose second the importer's DMA mask excludes fails to map with ENOMEM, and the error path unmaps only what was mapped (the DMA-API error count stays); with the mask restored it maps and carries bytes. Proves upstream/linux-7.3/0003; on a kernel without it (with DMA-API debugging), an expected failure.");
+	igt_subtest("vfio-map-error-unwind")
+		test_map_error_unwind();
 
 	igt_describe("Maps and unmaps of a VFIO dma-buf in a loop leak no scatterlist (kmemleak, or the unreclaimable slab); without a P2P route as many refused maps (EINVAL) leak nothing. Proves upstream/linux-7.3/0004; on a kernel without it, an expected failure.");
 	igt_subtest("vfio-unmap-frees")

@@ -32,7 +32,8 @@
 #                      the topology's description, passed on to the tests;
 #                      subtests placed in another topology by
 #                      igt-tests/placement.txt are left out
-#   P2PBUF_KERNEL      "debug" on the proving kernel: debug-checks.sh runs
+#   P2PBUF_KERNEL      "debug" on the proving kernel, "unpatched" on its
+#                      flavour without the series: debug-checks.sh runs
 #                      after every binary (kmemleak, DMA-API debug)
 #
 # Exit status 0 when the summary was written (whatever the tests did: the
@@ -240,7 +241,7 @@ done <"$WORK/dmesg-allow.txt"
 # On the proving kernel: what the kernel's checkers found that does not
 # show in the kernel log by itself (debug-checks.sh).
 DEBUG_CHECKS=
-[ "${P2PBUF_KERNEL:-stock}" = debug ] && DEBUG_CHECKS="$HERE/debug-checks.sh"
+case "${P2PBUF_KERNEL:-stock}" in debug | unpatched) DEBUG_CHECKS="$HERE/debug-checks.sh" ;; esac
 [ -n "$DEBUG_CHECKS" ] && bash "$DEBUG_CHECKS" start "$WORK"
 
 # One igt_runner per binary (failures are reported as each one ends).  Progress lines

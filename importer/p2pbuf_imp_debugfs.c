@@ -13,6 +13,9 @@
  *               ends
  * inject_irq    write N: the next N engine commands see a stale
  *               completion interrupt right after they start
+ * dma_mask      the device's DMA mask (streaming and coherent), as a
+ *               device with fewer address bits would have; see
+ *               p2pbuf_imp_dma_mask_set()
  *
  * Both reports are "key value" lines; imports has one block per object,
  * started by "import <inode number of the dma-buf>" and ended by an empty
@@ -179,6 +182,55 @@ static int p2pbuf_imp_stall_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(p2pbuf_imp_stall_fops, p2pbuf_imp_stall_get,
 			 p2pbuf_imp_stall_set, "%llu\n");
 
+static int p2pbuf_imp_dma_mask_get(void *data, u64 *val)
+{
+	struct p2pbuf_imp_device *idev = data;
+
+	*val = dma_get_mask(&idev->pdev->dev);
+	return 0;
+}
+
+/*
+ * p2pbuf_imp_dma_mask_set() - the device's DMA mask, e.g. that of a GPU
+ * with 40 address bits (0xffffffffff), or one that ends inside a BAR.
+ * The DMA layer compares the last byte of a mapping with the mask as an
+ * upper limit (dma-direct's dma_capable(), iommu-dma's IOVA limit), so a
+ * mask need not be a power of two less one; it must end at a page
+ * boundary (its low 12 bits set), else -EINVAL.  The DMA layer refuses a
+ * mask that does not cover the system's memory: -EIO (dma_set_mask()).
+ * Refused with -EBUSY while the device has an imported or a native
+ * object: a mapping made under the old mask would stay.  Both lists are
+ * read under imports_lock, and an object is on its list before it maps
+ * (native objects at creation, imports from their first use on).  The
+ * engine's bounce buffer, allocated at probe in system memory, keeps its
+ * address.  DMA_BIT_MASK(64) (the driver's default) restores the probe's
+ * state.
+ */
+static int p2pbuf_imp_dma_mask_set(void *data, u64 val)
+{
+	struct p2pbuf_imp_device *idev = data;
+	struct device *dev = &idev->pdev->dev;
+	u64 old = dma_get_mask(dev);
+	int ret;
+
+	if ((val & (PAGE_SIZE - 1)) != PAGE_SIZE - 1)
+		return -EINVAL;
+	mutex_lock(&idev->imports_lock);
+	if (!list_empty(&idev->imports) || !list_empty(&idev->natives)) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	ret = dma_set_mask_and_coherent(dev, val);
+	if (ret)	/* the streaming mask may have changed */
+		dma_set_mask_and_coherent(dev, old);
+unlock:
+	mutex_unlock(&idev->imports_lock);
+	return ret;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(p2pbuf_imp_dma_mask_fops, p2pbuf_imp_dma_mask_get,
+			 p2pbuf_imp_dma_mask_set, "%#llx\n");
+
 /**
  * p2pbuf_imp_debugfs_init() - &drm_driver.debugfs_init: writable files
  * @minor: a minor of the device being registered
@@ -191,4 +243,6 @@ void p2pbuf_imp_debugfs_init(struct drm_minor *minor)
 				   &idev->engine, &p2pbuf_imp_stall_fops);
 	debugfs_create_atomic_t("inject_irq", 0600, minor->debugfs_root,
 				&idev->engine.inject_irq);
+	debugfs_create_file_unsafe("dma_mask", 0600, minor->debugfs_root, idev,
+				   &p2pbuf_imp_dma_mask_fops);
 }

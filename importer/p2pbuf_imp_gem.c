@@ -258,14 +258,18 @@ int p2pbuf_imp_gem_create_ioctl(struct drm_device *drm, void *data,
 		ret = PTR_ERR(shmem);
 		goto exit;
 	}
-	/* Allocates, pins and maps the pages for the engine, until unbind. */
-	ret = p2pbuf_imp_gem_map_native(shmem);
-	if (ret)
-		goto put;
+	/*
+	 * Listed before it maps: debugfs's dma_mask refuses a change while
+	 * any object is listed.  A failed map is undone by the free.
+	 */
 	mutex_lock(&idev->imports_lock);
 	list_add_tail(&to_p2pbuf_imp_native(&shmem->base)->node,
 		      &idev->natives);
 	mutex_unlock(&idev->imports_lock);
+	/* Allocates, pins and maps the pages for the engine, until unbind. */
+	ret = p2pbuf_imp_gem_map_native(shmem);
+	if (ret)
+		goto put;
 	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);
 	if (!ret)
 		args->size = size;

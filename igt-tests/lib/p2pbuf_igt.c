@@ -351,6 +351,31 @@ void p2pbuf_expected_failure(const char *patch, const char *fmt, ...)
 		 patch, why);
 }
 
+long p2pbuf_dma_api_errors(void)
+{
+	char text[32];
+
+	if (p2pbuf_read_file("/sys/kernel/debug/dma-api/error_count", text,
+			     sizeof(text)) <= 0)
+		return -1;
+	return strtol(text, NULL, 10);
+}
+
+void p2pbuf_dma_api_expected(const char *subtest, long count)
+{
+	const char *dir = getenv("P2PBUF_RESULTS");
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (!dir)	/* outside the bed: nobody checks the count */
+		return;
+	snprintf(path, sizeof(path), "%s/dma-api-expected.txt", dir);
+	f = fopen(path, "ae");
+	igt_assert_f(f, "cannot open %s: %s\n", path, strerror(errno));
+	fprintf(f, "%s %ld\n", subtest, count);
+	igt_assert_eq(fclose(f), 0);
+}
+
 int p2pbuf_imp_ioctl(int fd, unsigned long req, void *arg)
 {
 	return drmIoctl(fd, req, arg) ? -errno : 0;

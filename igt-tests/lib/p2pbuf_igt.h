@@ -143,6 +143,37 @@ int p2pbuf_kernel_fixed(void);
 void p2pbuf_expected_failure(const char *patch, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/*
+ * The lines of a WARN's dump after its "WARNING:" line, which the kernel
+ * prints at warning level too: modules, CPU, registers, code, the call
+ * trace, lockdep's IRQ state, the end marker.  Ignored only in a subtest
+ * that provokes a known WARN, whose own "WARNING:" line it names.  No
+ * backslashes: /dev/kmsg, through which igt_emit_ignore_dmesg_regex()
+ * reaches the runner, escapes them (\x5c) and the regex no longer
+ * compiles; a bracket expression quotes a character instead.
+ */
+#define P2PBUF_WARN_DUMP_REGEX \
+	"Modules linked in:|CPU: [0-9]+ UID: |Tainted: |Hardware name: |" \
+	"RIP: [0-9a-f]{4}:|Code: |RSP: |R[A-Z0-9]{2}: [0-9a-f]{16} |" \
+	"FS: |CS: |CR2: |Call Trace:|<TASK>|</TASK>|" \
+	" +([?] )?[._a-zA-Z0-9]+[+]0x[0-9a-f]+/0x[0-9a-f]+|" \
+	"irq event stamp:|hardirqs last|softirqs last|---[[] end trace"
+
+/*
+ * The DMA-API checker's error count (/sys/kernel/debug/dma-api/
+ * error_count), or -1 on a kernel without CONFIG_DMA_API_DEBUG.
+ */
+long p2pbuf_dma_api_errors(void);
+
+/*
+ * Tell the bed that the subtest @subtest provoked @count DMA-API errors on
+ * purpose (a proof subtest seeing its bug on a kernel without the fix):
+ * one line in $P2PBUF_RESULTS/dma-api-expected.txt, which
+ * igt-tests/debug-checks.sh subtracts from the count it checks.  Asserts
+ * that the line was written.
+ */
+void p2pbuf_dma_api_expected(const char *subtest, long count);
+
 struct drm_p2pbuf_imp_gem_info;
 struct drm_p2pbuf_imp_pattern;
 

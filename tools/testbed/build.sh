@@ -13,7 +13,9 @@
 # igt-tests/ are built too.  With KERNEL=debug (or "stock debug") the
 # modules are also built against the proving kernel (tools/testbed/kernel/)
 # with its compiler in its chroot, and that kernel's own modules are
-# installed into the rootfs beside Debian's.  Nothing is rebuilt when the
+# installed into the rootfs beside Debian's; KERNEL=unpatched does the same
+# for its flavour without the series (kernel/build-unpatched.sh), where
+# the Kbuild probe turns the compat unit on.  Nothing is rebuilt when the
 # tree, the arguments and the kernels are those of the last build.  Build
 # output is in $CACHE_DIR/build-*.log.
 set -euo pipefail
@@ -24,9 +26,17 @@ KVER=$(rootfs_kver "$ROOT")
 DST="$ROOT/usr/src/p2pbuf"
 KERNELS=${KERNEL:-stock}
 KERNELS=${KERNELS//,/ }
-DEBUG=0
-case " $KERNELS " in *" debug "*) DEBUG=1 ;; esac
-[ "$DEBUG" = 1 ] && KDIR=$("$TB_DIR/kernel/build.sh")
+# The proving kernel's flavours asked for, and their directories.
+FLAVOURS=
+declare -A KDIRS=()
+case " $KERNELS " in *" debug "*)
+	FLAVOURS=debug
+	KDIRS[debug]=$("$TB_DIR/kernel/build.sh") ;;
+esac
+case " $KERNELS " in *" unpatched "*)
+	FLAVOURS="$FLAVOURS unpatched"
+	KDIRS[unpatched]=$("$TB_DIR/kernel/build-unpatched.sh") ;;
+esac
 rootfs_lock -x
 # A DKMS install (tools/packaging/check-dkms.sh) replaced the bed's modules
 # in the rootfs: take it out and build again.
@@ -43,7 +53,7 @@ tree() {
 }
 STAMP="$ROOT/usr/src/.p2pbuf-build"
 want="$(tree | sha256sum | cut -c1-16) $* $KVER"
-[ "$DEBUG" = 1 ] && want="$want $(cat "$KDIR/.complete")"
+for f in $FLAVOURS; do want="$want $f:$(cat "${KDIRS[$f]}/.complete")"; done
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
 	log "modules for $KERNELS unchanged since the last build"
 	exit 0
@@ -75,18 +85,21 @@ in_rootfs "$ROOT" make -C "/lib/modules/$KVER/build" M=/usr/src/p2pbuf \
 	{ tail -n 20 "$CACHE_DIR/install-modules.log"; die "modules_install failed"; }
 in_rootfs "$ROOT" depmod -a "$KVER"
 
-if [ "$DEBUG" = 1 ]; then
-	# The proving kernel's modules, then ours built by its compiler.
-	CHROOT=$(kbuild_chroot_dir)
+# The proving kernels' modules, then ours built by their compiler.
+CHROOT=$(kbuild_chroot_dir)
+DKVERS=
+for f in $FLAVOURS; do
+	KDIR=${KDIRS[$f]}
 	DKVER=$(cat "$KDIR/release")
+	DKVERS="$DKVERS $DKVER"
 	rm -rf "$ROOT/lib/modules/$DKVER"
 	cp -a "$KDIR/modules/lib/modules/$DKVER" "$ROOT/lib/modules/"
 	rm -f "$ROOT/lib/modules/$DKVER/build" "$ROOT/lib/modules/$DKVER/source"
 	rm -rf "$CHROOT/usr/src/p2pbuf"
 	mkdir -p "$CHROOT/usr/src/p2pbuf"
 	tree | tar -C "$CHROOT/usr/src/p2pbuf" -xf -
-	DLOG="$CACHE_DIR/build-modules-debug.log"
-	K="make -C /usr/src/kernel-debug/linux M=/usr/src/p2pbuf CC=$KCC HOSTCC=$KCC"
+	DLOG="$CACHE_DIR/build-modules-$f.log"
+	K="make -C /usr/src/kernel-$f/linux M=/usr/src/p2pbuf CC=$KCC HOSTCC=$KCC"
 	{
 		in_rootfs "$CHROOT" $K modules "$@" &&
 		in_rootfs "$CHROOT" $K INSTALL_MOD_PATH=/usr/src/p2pbuf-install \
@@ -97,7 +110,7 @@ if [ "$DEBUG" = 1 ]; then
 		"$ROOT/lib/modules/$DKVER/"
 	rm -rf "$CHROOT/usr/src/p2pbuf-install"
 	in_rootfs "$ROOT" depmod -a "$DKVER"
-fi
+done
 
 # The bed's BAR is 32 MiB: exported ranges use the lower half, the
 # allocator of BAR objects the upper half (so neither disturbs the other's
@@ -112,4 +125,4 @@ if [ -f "$DST/igt-tests/Makefile" ]; then
 		{ cat "$CACHE_DIR/build-igt.log"; die "IGT test build failed"; }
 fi
 echo "$want" >"$STAMP"
-log "built and installed modules for $KVER${DKVER:+ and $DKVER}"
+log "built and installed modules for $KVER$DKVERS"

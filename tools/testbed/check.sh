@@ -18,6 +18,10 @@
 #                   Unset: with TOPO=, Debian's kernel there; without,
 #                   both tiers: Debian's kernel in every topology and the
 #                   proving kernel in $DEBUG_TOPOS (what CI runs).
+#   KERNEL=unpatched  the proving kernel without the series
+#                   (kernel/build-unpatched.sh), running only the series'
+#                   proof subtests ($UNPATCHED_TESTS, or TEST=), in TOPO=
+#                   or $UNPATCHED_TOPOS; never part of a default run.
 #   TOPO=<names>    the topologies; TEST=<subtest globs> (static checks
 #                   are then skipped); P2PBUF_JOBS (default: the number of
 #                   cores) guests at a time; P2PBUF_ACCEL=kvm uses KVM;
@@ -37,6 +41,11 @@ set -uo pipefail
 # them.  Subtests that involve no PCI importer run in switch only on this
 # kernel (igt-tests/placement.txt).
 DEBUG_TOPOS=${DEBUG_TOPOS:-switch rootports-iommu rootports-direct rootports-noallow}
+# The unpatched flavour: the proofs of Documentation/upstream.rst's table,
+# each placed where it sees its bug (igt-tests/placement.txt).
+UNPATCHED_TOPOS="rootports-iommu switch"
+UNPATCHED_TESTS="p2pbuf_vfio@vfio-multi-range,p2pbuf_vfio@vfio-map-error-unwind,p2pbuf_vfio@vfio-unmap-frees,p2pbuf_exporter@route-at-attach,p2pbuf_importer@vgem-import-max-seg"
+[ "${KERNEL:-}" = unpatched ] && [ -z "${TEST:-}" ] && TEST=$UNPATCHED_TESTS
 TEST=${TEST:-}
 RES=${P2PBUF_RESULTS_DIR:-$TOP_DIR/results}
 JOBS=${P2PBUF_JOBS:-$(nproc)}
@@ -54,7 +63,8 @@ case "${KERNEL:-}" in
 	fi
 	;;
 stock|debug) for t in ${TOPO:-$TOPOLOGIES}; do runs="$runs $KERNEL:$t"; done ;;
-*) die "KERNEL must be stock or debug (or unset for both tiers)" ;;
+unpatched) for t in ${TOPO:-$UNPATCHED_TOPOS}; do runs="$runs $KERNEL:$t"; done ;;
+*) die "KERNEL must be stock, debug or unpatched (or unset for both tiers)" ;;
 esac
 kernels=$(for r in $runs; do echo "${r%%:*}"; done | sort -u | tr '\n' ' ')
 for r in $runs; do
@@ -63,6 +73,7 @@ done
 "$TB_DIR/host-deps.sh" || exit 1
 "$TB_DIR/rootfs.sh" >/dev/null || exit 1
 case " $kernels " in *" debug "*) "$TB_DIR/kernel/build.sh" >/dev/null || exit 1 ;; esac
+case " $kernels " in *" unpatched "*) "$TB_DIR/kernel/build-unpatched.sh" >/dev/null || exit 1 ;; esac
 
 rm -rf "$RES"
 mkdir -p "$RES"
@@ -105,7 +116,7 @@ if [ "${P2PBUF_MODULES:-bed}" = dkms ]; then
 	GUEST_CMD=tools/packaging/guest-dkms.sh
 fi
 
-column() { [ "${1%%:*}" = stock ] && echo "${1#*:}" || echo "${1#*:}@debug"; }
+column() { [ "${1%%:*}" = stock ] && echo "${1#*:}" || echo "${1#*:}@${1%%:*}"; }
 
 # The longest runs first (the topology that hosts the placed subtests,
 # then the proving kernel's), so the last guests to start are short.
@@ -113,7 +124,7 @@ host=$(awk '!/^#/ && NF >= 2 { n = split($2, e, ","); for (i = 1; i <= n; i++) {
 	"$TOP_DIR/igt-tests/placement.txt" | sort | uniq -c | sort -k1,1nr | awk 'NR == 1 { print $2 }')
 ordered=$(for r in $runs; do
 	w=1
-	[ "${r%%:*}" = debug ] && w=3
+	[ "${r%%:*}" != stock ] && w=3
 	[ "${r#*:}" = "$host" ] && w=$((w + 1))
 	echo "$w $r"
 done | sort -s -k1,1nr | cut -d' ' -f2)
@@ -125,7 +136,7 @@ run_one() {
 	mkdir -p "$RES/$col"
 	# A guest that outlives this is killed (P2PBUF_GUEST_TIMEOUT seconds).
 	local timeout=1200
-	[ "${r%%:*}" = debug ] && timeout=3600
+	[ "${r%%:*}" != stock ] && timeout=3600
 	KERNEL=${r%%:*} "$TB_DIR/run-guest.sh" -t "${r#*:}" -r "$RES/$col" \
 		-T "${P2PBUF_GUEST_TIMEOUT:-$timeout}" -- \
 		env P2PBUF_TEST="$TEST" P2PBUF_IGT_MULTIPLE="${P2PBUF_IGT_MULTIPLE:-0}" bash "$GUEST_CMD" \
@@ -182,8 +193,10 @@ wait 2>/dev/null
 # The table's columns in a stable order: topologies as listed, stock first.
 sorted=$(for t in $TOPOLOGIES; do
 	for c in $columns; do [ "$c" = "$t" ] && echo "$c"; done
-done; for t in $TOPOLOGIES; do
-	for c in $columns; do [ "$c" = "$t@debug" ] && echo "$c"; done
+done; for k in debug unpatched; do
+	for t in $TOPOLOGIES; do
+		for c in $columns; do [ "$c" = "$t@$k" ] && echo "$c"; done
+	done
 done)
 python3 "$TB_DIR/summarize.py" "$RES" $sorted | tee "$RES/summary.txt"
 rc=${PIPESTATUS[0]}

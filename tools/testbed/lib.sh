@@ -110,3 +110,10 @@ kernel_debug_hash() {
 # In the chroot: /usr/src/kernel-debug/, rebuilt incrementally when the
 # recipe changes (kernel/build.sh).
 kernel_debug_dir() { echo "$(kbuild_chroot_dir)/usr/src/kernel-debug"; }
+
+# Its unpatched flavour (kernel/build-unpatched.sh): the same build with
+# none of the series, /usr/src/kernel-unpatched/ in the chroot.
+kernel_unpatched_dir() { echo "$(kbuild_chroot_dir)/usr/src/kernel-unpatched"; }
+kernel_unpatched_hash() {
+	{ kernel_debug_hash; cat "$TB_DIR/kernel/build-unpatched.sh"; } | sha256sum | cut -c1-12
+}

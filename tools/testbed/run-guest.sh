@@ -13,8 +13,9 @@
 # exporter BAR's backing memory as the guest left it).
 # The exit status is the command's; 124 when the guest hung or never ran it.
 #
-# Environment: KERNEL=stock|debug (Debian's 7.3, or the proving kernel of
-# tools/testbed/kernel/), P2PBUF_ACCEL=kvm to use KVM (default tcg,
+# Environment: KERNEL=stock|debug|unpatched (Debian's 7.3, the proving
+# kernel of tools/testbed/kernel/, or its flavour without the series),
+# P2PBUF_ACCEL=kvm to use KVM (default tcg,
 # with -icount unless P2PBUF_ICOUNT=0; P2PBUF_ICOUNT_SHIFT: its shift,
 # default auto, the benchmark fixes it), P2PBUF_SMP (1:
 # with 2 vCPUs under TCG an early boot oops - int3 in text patching - hit
@@ -51,9 +52,10 @@ stock)
 	KIMAGE="$ROOT/boot/vmlinuz-$KVER"
 	KARGS="iomem=relaxed"	# IO_STRICT_DEVMEM: CPU reads of a claimed BAR (p2pbuf_lifecycle)
 	;;
-debug)
-	KDIR=$(kernel_debug_dir)
-	[ -f "$KDIR/.complete" ] || die "no debug kernel: run tools/testbed/kernel/build.sh"
+debug | unpatched)
+	KDIR=$(kernel_debug_dir) KBUILD=build.sh
+	[ "$KERNEL" = unpatched ] && KDIR=$(kernel_unpatched_dir) KBUILD=build-unpatched.sh
+	[ -f "$KDIR/.complete" ] || die "no $KERNEL kernel: run tools/testbed/kernel/$KBUILD"
 	KVER=$(cat "$KDIR/release")
 	KIMAGE="$KDIR/bzImage"
 	# SLUB's own debugging doubles the boot under TCG and catches nothing
@@ -62,7 +64,7 @@ debug)
 	# 1.8 MB in 136 s, 1 s with 64 KiB; Documentation/testbed.rst).
 	KARGS="slub_debug=- p2pbuf.msize=65536"
 	;;
-*) die "KERNEL must be stock or debug" ;;
+*) die "KERNEL must be stock, debug or unpatched" ;;
 esac
 [ -d "$ROOT/lib/modules/$KVER" ] || die "no modules for $KVER in the rootfs: run tools/testbed/build.sh"
 INITRD=$("$TB_DIR/initramfs.sh" "$ROOT" "$KVER")
