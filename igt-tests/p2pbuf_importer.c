@@ -964,7 +964,7 @@ static void test_vgem_import_max_seg(void)
 	igt_require_f(vfd >= 0, "vgem is not available\n");
 	dmabuf = vgem_export(vfd, MAX_SEG_OBJECT, &vmap);
 	/* Faulted in before the map, as an application's writes would. */
-	cpu_fill(vmap, MAX_SEG_OBJECT, 5);
+	p2pbuf_cpu_fill(vmap, MAX_SEG_OBJECT, 5);
 	igt_emit_ignore_dmesg_regex("DMA-API: p2pbuf_importer [0-9a-f:.]+: mapping sg segment longer than device claims to support|"
 				    "WARNING: kernel/dma/debug[.]c|"
 				    P2PBUF_WARN_DUMP_REGEX);
@@ -979,7 +979,7 @@ static void test_vgem_import_max_seg(void)
 	/* The engine reaches every byte of the mapping. */
 	igt_assert_eq(pattern_write(handle, MAX_SEG_OBJECT - PAGE, PAGE, 9), 0);
 	p2pbuf_cpu_check(vmap + MAX_SEG_OBJECT - PAGE, PAGE, 9);
-	imp_gem_close(t.fd, handle);
+	p2pbuf_imp_gem_close(t.fd, handle);
 	munmap(vmap, MAX_SEG_OBJECT);
 	close(dmabuf);
 	drm_close_driver(vfd);
