@@ -51,8 +51,6 @@ static struct {
 	char imp_debugfs[64];
 } t = { .fd = -1, .vgem = -1 };
 
-static char report[8192];
-
 /* A vgem buffer, its dma-buf, its CPU mapping and its import. */
 struct buf {
 	uint32_t vhandle;
