@@ -99,7 +99,7 @@ static struct {
 	uint32_t max_ranges;
 } t = { .fd = -1, .exp_fd = -1 };
 
-static char report[1 << 17];
+static char report[1 << 20];	/* "imports" lists every DMA segment: 4096 of a 16 MiB vgem object */
 
 /*
  * How imports are mapped: the dynamic subtest each subtest that imports
