@@ -309,6 +309,32 @@ static uint32_t seed_at(uint32_t seed, uint64_t k)
 }
 
 /*
+ * The engine writes and reads back the pattern of @seed over an import of
+ * the two ranges @two; the host finds each range's part of the pattern in
+ * the BAR and [@gap, @gap + @gap_len) between them still zero.
+ */
+static void engine_two_ranges(uint32_t handle,
+			      const struct p2pbuf_vfio_range two[2],
+			      uint32_t seed, uint64_t gap, uint64_t gap_len)
+{
+	uint64_t size = two[0].length + two[1].length;
+	struct drm_p2pbuf_imp_pattern p;
+
+	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_WRITE, 0, size,
+			      seed, &p), 0);
+	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_CHECK, 0, size,
+			      seed, &p), 0);
+	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
+		     "byte %" PRIu64 " is 0x%02x, pattern has 0x%02x\n",
+		     (uint64_t)p.bad_offset, p.found, p.expected);
+	igt_assert_eq(p2pbuf_host_check_pattern(two[0].offset, two[0].length,
+						seed), 0);
+	igt_assert_eq(p2pbuf_host_check_pattern(two[1].offset, two[1].length,
+						seed_at(seed, two[0].length)), 0);
+	igt_assert_eq(p2pbuf_host_check_fill(gap, gap_len, 0), 0);
+}
+
+/*
  * Patch 0001: dma_buf_phys_vec_to_sgt() links every range at IOVA offset
  * 0, so behind an IOMMU a VFIO dma-buf of two ranges fails to map
  * (-EADDRINUSE).  Fixed, it maps as one IOVA segment and the engine's
@@ -330,7 +356,6 @@ static void test_multi_range(void)
 	bool iova = expect && !strcmp(expect, "host-bridge-iova");
 	bool fixed = kernel_fixed();
 	struct drm_p2pbuf_imp_gem_info info;
-	struct drm_p2pbuf_imp_pattern p;
 	const uint32_t seed = 0x5c;
 	uint32_t handle;
 	int dmabuf, ret;
@@ -367,19 +392,8 @@ static void test_multi_range(void)
 	/* One IOVA range for the buffer; else one entry per range. */
 	igt_assert_eq(info.dma_segments, iova ? 1 : 2);
 
-	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_WRITE, 0, 2 * PAGE,
-			      seed, &p), 0);
-	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_CHECK, 0, 2 * PAGE,
-			      seed, &p), 0);
-	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
-		     "byte %" PRIu64 " is 0x%02x, pattern has 0x%02x\n",
-		     (uint64_t)p.bad_offset, p.found, p.expected);
 	/* Each range holds its part of the pattern, the gap between none. */
-	igt_assert_eq(p2pbuf_host_check_pattern(two[0].offset, PAGE, seed), 0);
-	igt_assert_eq(p2pbuf_host_check_pattern(two[1].offset, PAGE,
-						seed_at(seed, PAGE)), 0);
-	igt_assert_eq(p2pbuf_host_check_fill(REGION_VFIO + 5 * PAGE, 3 * PAGE,
-					     0), 0);
+	engine_two_ranges(handle, two, seed, REGION_VFIO + 5 * PAGE, 3 * PAGE);
 	imp_gem_close(handle);
 	close(dmabuf);
 	vfio_close();
@@ -602,7 +616,6 @@ static void test_map_error_unwind(void)
 	bool iova = expect && !strcmp(expect, "host-bridge-iova");
 	bool direct = expect && !strcmp(expect, "host-bridge-direct");
 	struct drm_p2pbuf_imp_gem_info info;
-	struct drm_p2pbuf_imp_pattern p;
 	const uint32_t seed = 0x3b;
 	int dmabuf, one, other, ret;
 	char imp_driver[64];
@@ -689,18 +702,7 @@ static void test_map_error_unwind(void)
 	igt_assert_f(ret == 0, "map with the mask restored: %s\n",
 		     strerror(-ret));
 	igt_assert_eq(info.dma_segments, iova ? 1 : 2);
-	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_WRITE, 0, 3 * PAGE,
-			      seed, &p), 0);
-	igt_assert_eq(pattern(handle, P2PBUF_IMP_PATTERN_CHECK, 0, 3 * PAGE,
-			      seed, &p), 0);
-	igt_assert_f(p.bad_offset == P2PBUF_IMP_PATTERN_MATCH,
-		     "byte %" PRIu64 " is 0x%02x, pattern has 0x%02x\n",
-		     (uint64_t)p.bad_offset, p.found, p.expected);
-	igt_assert_eq(p2pbuf_host_check_pattern(two[0].offset, PAGE, seed), 0);
-	igt_assert_eq(p2pbuf_host_check_pattern(two[1].offset, 2 * PAGE,
-						seed_at(seed, PAGE)), 0);
-	igt_assert_eq(p2pbuf_host_check_fill(REGION_VFIO + 17 * PAGE, 3 * PAGE,
-					     0), 0);
+	engine_two_ranges(handle, two, seed, REGION_VFIO + 17 * PAGE, 3 * PAGE);
 	imp_gem_close(handle);
 checked:
 	close(dmabuf);
