@@ -75,17 +75,11 @@ static bool find_pci_device(unsigned int vendor_id, unsigned int device_id,
 /* The driver bound to the device ("" if none). */
 static void bound_driver(char *name, size_t size)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev.bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0) {
+	if (p2pbuf_link_name(path, name, size))
 		name[0] = '\0';
-		return;
-	}
-	link[n] = '\0';
-	snprintf(name, size, "%s", strrchr(link, '/') + 1);
 }
 
 static bool is_bound(void)

@@ -38,7 +38,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -570,18 +569,8 @@ static void unload_probe(void)
 /* The PCI device behind DRM fd @fd, and its DRM debugfs directory. */
 static void find_importer(void)
 {
-	char path[PATH_MAX], link[PATH_MAX], *base;
-	struct stat st;
-	ssize_t len;
-
-	igt_assert_eq(fstat(t.fd, &st), 0);
-	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
-		 major(st.st_rdev), minor(st.st_rdev));
-	len = readlink(path, link, sizeof(link) - 1);
-	igt_assert(len > 0);
-	link[len] = '\0';
-	base = strrchr(link, '/');
-	snprintf(t.imp_bdf, sizeof(t.imp_bdf), "%.31s", base ? base + 1 : link);
+	igt_assert_eq(p2pbuf_chardev_pci_address(t.fd, t.imp_bdf,
+						 sizeof(t.imp_bdf)), 0);
 	snprintf(t.imp_debugfs, sizeof(t.imp_debugfs), "dri/%s", t.imp_bdf);
 }
 

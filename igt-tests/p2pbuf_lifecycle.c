@@ -24,7 +24,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -119,20 +118,11 @@ static void assert_engine_idle(const char *when)
 		     "%s: the device still runs a command\n", when);
 }
 
+/* The PCI device behind the importer's DRM fd. */
 static void find_importer(void)
 {
-	char path[PATH_MAX], link[PATH_MAX], *base;
-	struct stat st;
-	ssize_t len;
-
-	igt_assert_eq(fstat(t.fd, &st), 0);
-	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
-		 major(st.st_rdev), minor(st.st_rdev));
-	len = readlink(path, link, sizeof(link) - 1);
-	igt_assert(len > 0);
-	link[len] = '\0';
-	base = strrchr(link, '/');
-	snprintf(t.imp_bdf, sizeof(t.imp_bdf), "%.31s", base ? base + 1 : link);
+	igt_assert_eq(p2pbuf_chardev_pci_address(t.fd, t.imp_bdf,
+						 sizeof(t.imp_bdf)), 0);
 }
 
 /* ---- the exporter --------------------------------------------------- */

@@ -31,6 +31,7 @@
 #include "igt_kmod.h"
 
 #include "p2pbuf_igt.h"
+#include "p2pbuf_sysfs.h"
 #include "p2pbuf_vgem.h"
 
 #include "../include/uapi/drm/p2pbuf_imp_drm.h"
@@ -197,8 +198,7 @@ static void assert_held(const struct job *j, const struct buf *b,
 
 static void setup(void)
 {
-	char path[128], link[256], *base;
-	ssize_t len;
+	char bdf[32];
 
 	if (igt_kmod_is_loaded(PROBE_MODULE))
 		igt_assert_eq(igt_kmod_unload(PROBE_MODULE), 0);
@@ -206,18 +206,8 @@ static void setup(void)
 	t.vgem = p2pbuf_vgem_open();
 
 	/* The DRM device's debugfs directory is named after its PCI device. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", t.fd);
-	len = readlink(path, link, sizeof(link) - 1);
-	igt_assert(len > 0);
-	link[len] = '\0';
-	snprintf(path, sizeof(path), "/sys/class/drm/%s/device",
-		 strrchr(link, '/') + 1);
-	len = readlink(path, link, sizeof(link) - 1);
-	igt_assert(len > 0);
-	link[len] = '\0';
-	base = strrchr(link, '/');
-	snprintf(t.imp_debugfs, sizeof(t.imp_debugfs), "dri/%.40s",
-		 base ? base + 1 : link);
+	igt_assert_eq(p2pbuf_chardev_pci_address(t.fd, bdf, sizeof(bdf)), 0);
+	snprintf(t.imp_debugfs, sizeof(t.imp_debugfs), "dri/%s", bdf);
 }
 
 /*

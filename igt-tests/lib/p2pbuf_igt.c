@@ -182,9 +182,7 @@ int p2pbuf_pci_find(uint16_t vendor, uint16_t device, char *bdf,
 	static const char devices[] = "/sys/bus/pci/devices";
 	char dir[PATH_MAX], link[PATH_MAX];
 	struct dirent *de;
-	const char *name;
 	int ret = -ENOENT;
-	ssize_t n;
 	DIR *d;
 
 	d = opendir(devices);
@@ -202,10 +200,8 @@ int p2pbuf_pci_find(uint16_t vendor, uint16_t device, char *bdf,
 		    sysfs_hex(dir, "device") != device)
 			continue;
 		snprintf(bdf, bdf_size, "%s", de->d_name);
-		n = readlink(link, dir, sizeof(dir) - 1);
-		dir[n > 0 ? n : 0] = '\0';
-		name = strrchr(dir, '/');
-		snprintf(driver, driver_size, "%s", name ? name + 1 : dir);
+		if (p2pbuf_link_name(link, driver, driver_size))
+			driver[0] = '\0';
 		ret = 0;
 		break;
 	}

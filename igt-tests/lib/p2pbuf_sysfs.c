@@ -5,8 +5,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "p2pbuf_sysfs.h"
@@ -41,4 +44,33 @@ int p2pbuf_exporter_find(char *bdf, size_t size)
 		}
 	closedir(dir);
 	return ret;
+}
+
+int p2pbuf_link_name(const char *path, char *name, size_t size)
+{
+	char link[PATH_MAX];
+	const char *base;
+	ssize_t len;
+
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return -errno;
+	link[len] = '\0';
+	base = strrchr(link, '/');
+	snprintf(name, size, "%s", base ? base + 1 : link);
+	return 0;
+}
+
+int p2pbuf_chardev_pci_address(int fd, char *bdf, size_t size)
+{
+	char path[64];
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENOTTY;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	return p2pbuf_link_name(path, bdf, size);
 }

@@ -20,4 +20,19 @@ int p2pbuf_sysfs_write(const char *path, const char *val);
  */
 int p2pbuf_exporter_find(char *bdf, size_t size);
 
+/*
+ * The last component of the target of the symbolic link at @path (a
+ * sysfs "driver" or "device" link), into @name.  Returns 0, or readlink()'s
+ * negative errno.
+ */
+int p2pbuf_link_name(const char *path, char *name, size_t size);
+
+/*
+ * The PCI address of the device behind the character device open at @fd
+ * (a DRM node, /dev/p2pbuf-exp-*), into @bdf: its /sys/dev/char link.
+ * Returns 0, -ENOTTY when @fd is no character device, or another negative
+ * errno.
+ */
+int p2pbuf_chardev_pci_address(int fd, char *bdf, size_t size);
+
 #endif /* P2PBUF_SYSFS_H */

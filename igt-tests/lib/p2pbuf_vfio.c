@@ -61,34 +61,21 @@ why_set(char *why, size_t size, const char *fmt, ...)
 /* The name of the driver bound to @bdf into @out ("" for none). */
 static void driver_of(const char *bdf, char *out, size_t size)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *name;
-	ssize_t n;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s/driver", pci_devices, bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0) {
+	if (p2pbuf_link_name(path, out, size))
 		out[0] = '\0';
-		return;
-	}
-	link[n] = '\0';
-	name = strrchr(link, '/');
-	snprintf(out, size, "%.*s", (int)size - 1, name ? name + 1 : link);
 }
 
 static int group_of(const char *bdf)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *name;
-	ssize_t n;
+	char path[PATH_MAX], group[32];
 
 	snprintf(path, sizeof(path), "%s/%s/iommu_group", pci_devices, bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
+	if (p2pbuf_link_name(path, group, sizeof(group)) || !group[0])
 		return -ENODEV;
-	link[n] = '\0';
-	name = strrchr(link, '/');
-	return atoi(name ? name + 1 : link);
+	return atoi(group);
 }
 
 /* The noiommu mode, 'Y' or 'N'; -ENOENT without CONFIG_VFIO_NOIOMMU. */

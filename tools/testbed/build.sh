@@ -121,7 +121,7 @@ echo "options p2pbuf_exporter alloc_offset=0x1000000" \
 in_rootfs "$ROOT" make -C /usr/src/p2pbuf/tools/demo >"$CACHE_DIR/build-demo.log" 2>&1 ||
 	{ cat "$CACHE_DIR/build-demo.log"; die "demo build failed"; }
 if [ -f "$DST/igt-tests/Makefile" ]; then
-	in_rootfs "$ROOT" make -C /usr/src/p2pbuf/igt-tests >"$CACHE_DIR/build-igt.log" 2>&1 ||
+	in_rootfs "$ROOT" make -C /usr/src/p2pbuf/igt-tests WERROR=1 >"$CACHE_DIR/build-igt.log" 2>&1 ||
 		{ cat "$CACHE_DIR/build-igt.log"; die "IGT test build failed"; }
 fi
 echo "$want" >"$STAMP"
