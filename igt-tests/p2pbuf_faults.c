@@ -496,7 +496,7 @@ static const struct path paths[] = {
 	  { ENOMEM } },
 	{ "attach", true, setup_export3, call_attach, detach, close_buf, NULL,
 	  { ENOMEM } },
-	/* Several ranges: the joined path (map.c), IOVA or range by range. */
+	/* Several ranges: one dma_buf_phys_vec_to_sgt() over all (map.c). */
 	{ "map", true, setup_export3_attach, call_map, unmap, detach_close, NULL,
 	  { ENOMEM } },
 	/* One range: one call of dma_buf_phys_vec_to_sgt(). */

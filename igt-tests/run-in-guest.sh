@@ -34,7 +34,8 @@
 #                      igt-tests/placement.txt are left out
 #   P2PBUF_KERNEL      "debug" on the proving kernel, "unpatched" on its
 #                      flavour without the series: debug-checks.sh runs
-#                      after every binary (kmemleak, DMA-API debug)
+#                      after the runner (DMA-API error count) and at the
+#                      end (module unload, one kmemleak scan)
 #
 # Exit status 0 when the summary was written (whatever the tests did: the
 # host judges summary.tsv), non-zero when igt_runner could not run at all.

@@ -644,44 +644,115 @@ static bool warn_reason(const char *err, struct reason *r)
 	return found;
 }
 
-/* The first kernel message at warning level or worse ("<0>" to "<4>"). */
+/* How many lines of a kernel report make a failure's reason. */
+#define REPORT_LINES	3
+
+/* The text of kernel log line @s ("<level> [time] text"), @end its end. */
+static const char *log_body(const char *s, const char *end)
+{
+	if (s < end && *s == '<')
+		while (s < end && *s++ != '>')
+			;
+	while (s < end && *s == ' ')
+		s++;
+	if (s < end && *s == '[')
+		while (s < end && *s++ != ']')
+			;
+	while (s < end && *s == ' ')
+		s++;
+	return s;
+}
+
+/*
+ * Whether kernel log line @s (@n bytes) is a report's frame, not its
+ * content: a blank line, KASAN's and lockdep's "=====..." rules, WARN's
+ * "------------[ cut here ]------------".
+ */
+static bool frame_line(const char *s, size_t n)
+{
+	const char *end = s + n, *p = log_body(s, end);
+
+	if (memmem(p, end - p, "[ cut here ]", 12))
+		return true;
+	while (p < end && (*p == '=' || *p == '-'))
+		p++;
+	return p == end;
+}
+
+/*
+ * Add line @s to @r if it is a report's content and @r holds fewer than
+ * REPORT_LINES of them (@shown); a frame line only when nothing else is
+ * there (@frame: whether @r holds one).
+ */
+static void report_add(struct reason *r, const char *s, size_t n,
+		       int *shown, bool *frame)
+{
+	if (frame_line(s, n)) {
+		if (!*shown && !*frame) {
+			reason_add(r, s, n);
+			*frame = true;
+		}
+		return;
+	}
+	if (*shown >= REPORT_LINES)
+		return;
+	if (*frame) {
+		r->len = 0;
+		*frame = false;
+	}
+	if (*shown) {	/* the first line's level and time are enough */
+		const char *body = log_body(s, s + n);
+
+		n -= body - s;
+		s = body;
+	}
+	reason_add_pfx(r, " | ", s, n);
+	(*shown)++;
+}
+
+/*
+ * The first lines of the kernel's first report at warning level or worse
+ * ("<0>" to "<4>"), its frame lines left out.
+ */
 static bool dmesg_reason(const char *dmesg, struct reason *r)
 {
 	static const char *const levels[] = { "<0>", "<1>", "<2>", "<3>", "<4>",
 					      NULL };
+	bool frame = false;
 	struct lines l;
+	int shown = 0;
 	size_t i, k;
 
 	split_lines(dmesg, &l);
-	for (i = 0; i < l.n; i++) {
-		for (k = 0; levels[k]; k++) {
+	for (i = 0; i < l.n && shown < REPORT_LINES; i++)
+		for (k = 0; levels[k]; k++)
 			if (starts(l.start[i], l.len[i], levels[k])) {
-				reason_add(r, l.start[i], l.len[i]);
-				free_lines(&l);
-				return true;
+				report_add(r, l.start[i], l.len[i], &shown,
+					   &frame);
+				break;
 			}
-		}
-	}
 	free_lines(&l);
-	return false;
+	return shown || frame;
 }
 
 /*
  * Whether every kernel message the runner flagged matches an -a pattern;
- * if not, the first one that does not goes to @r.
+ * if not, the first REPORT_LINES that do not (frame lines left out) go to
+ * @r.
  */
 static bool dmesg_allowed(const struct jval *t, struct reason *r)
 {
 	const struct jval *w = obj_get(t, "dmesg-warnings");
+	bool ok = true, frame = false;
 	struct lines l;
-	bool ok = true;
+	int shown = 0;
 	size_t i;
 	int k;
 
 	if (!w || w->type != J_STR || !w->str[0])
 		return false;
 	split_lines(w->str, &l);
-	for (i = 0; i < l.n && ok; i++) {
+	for (i = 0; i < l.n && shown < REPORT_LINES; i++) {
 		char *line = strndup(l.start[i], l.len[i]);
 
 		if (!line) {
@@ -693,7 +764,7 @@ static bool dmesg_allowed(const struct jval *t, struct reason *r)
 				if (!regexec(&allow[k], line, 0, NULL, 0))
 					break;
 			if (k == nr_allow) {
-				reason_add(r, line, MAX_REASON);
+				report_add(r, line, l.len[i], &shown, &frame);
 				ok = false;
 			}
 		}

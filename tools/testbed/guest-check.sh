@@ -19,10 +19,18 @@ if [ "${P2PBUF_KERNEL:-stock}" = debug ] && [ "$P2PBUF_TOPO" = "$host" ] &&
 	# and KUnit's runner in uninterruptible waits all along: past the
 	# hung-task detector's 120 s, within KUnit's own 300 s per case.  The
 	# detector gets 900 s for this suite.
+	# The suites get the IGT binaries' checks too: kunit@debug-dma-api,
+	# kunit@debug-unload, kunit@debug-kmemleak (debug-checks.sh; one more
+	# kmemleak scan, in this topology only).
+	kwork=$(mktemp -d /tmp/p2pbuf-kunit.XXXXXX) || exit
+	export DEBUG_CHECKS_REST=kunit DEBUG_CHECKS_MODULES="p2pbuf_helpers_kunit dmabuf_kunit"
 	{
+		bash igt-tests/debug-checks.sh start "$kwork"
 		bash tools/testbed/guest-kunit.sh ${P2PBUF_KUNIT_MODULES:-p2pbuf_helpers_kunit \
 			'dmabuf_kunit:dma-buf-[!f]*' dmabuf_kunit:dma-buf-fence \
 			dmabuf_kunit:dma-buf-fence-unwrap \
 			sysctl:kernel.hung_task_timeout_secs=900 dmabuf_kunit:dma-buf-fence-chain}
+		bash igt-tests/debug-checks.sh after "$kwork" kunit
+		bash igt-tests/debug-checks.sh end "$kwork"
 	} | tee -a "$P2PBUF_RESULTS/summary.tsv"
 fi

@@ -62,7 +62,9 @@ debug | unpatched)
 	# KASAN does not.  9p messages of 64 KiB: with kmemleak, reading a
 	# file through 512 KB messages is a hundred times slower (measured:
 	# 1.8 MB in 136 s, 1 s with 64 KiB; Documentation/testbed.rst).
-	KARGS="slub_debug=- p2pbuf.msize=65536"
+	# kasan_multi_shot: KASAN reports every bad access, not only the
+	# boot's first (a later subtest's would pass unseen otherwise).
+	KARGS="slub_debug=- p2pbuf.msize=65536 kasan_multi_shot"
 	;;
 *) die "KERNEL must be stock, debug or unpatched" ;;
 esac

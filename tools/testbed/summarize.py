@@ -26,7 +26,8 @@ BAD = re.compile(r"WARNING:|BUG:|Oops|KASAN|lockdep is turned off|"
                  r"bad unlock balance|possible circular|"
                  r"general protection|Call Trace:|kernel BUG|UBSAN|"
                  r"taints kernel|tainting kernel|kernel taint|hung_task|"
-                 r"soft lockup|RCU stall|refcount_t:|list_add corruption")
+                 r"soft lockup|RCU stall|detected stalls? on|refcount_t:|"
+                 r"list_add corruption")
 # An IOMMU fault is a failure where the topology's DMA should work (a DMA to
 # a stale or wrong address); where the emulator cannot route P2P DMA it is
 # the known limit the tests skip over.
