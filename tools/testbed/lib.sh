@@ -94,10 +94,12 @@ rootfs_lock() {
 # The proving kernel: compiled by $KCC in a chroot of its own
 # (kernel/chroot.sh), from the recipe in kernel/ and the upstream patch
 # series applied to it.  The tree and build products live inside the chroot.
+# The compiler is part of the chroot's key, so another one builds anew
+# (the kernel's tree and build live in the chroot).
 KCC=gcc-15
 kbuild_chroot_dir() {
-	echo "$CACHE_DIR/kbuild-$(cat "$TB_DIR/kernel/chroot.sh" "$TB_DIR/debian-base.sh" |
-		sha256sum | cut -c1-12)"
+	echo "$CACHE_DIR/kbuild-$({ cat "$TB_DIR/kernel/chroot.sh" "$TB_DIR/debian-base.sh"
+		echo "KCC=$KCC"; } | sha256sum | cut -c1-12)"
 }
 
 kernel_debug_hash() {

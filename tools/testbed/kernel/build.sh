@@ -71,7 +71,7 @@ for off in $(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' \
 done
 [ -z "$missing" ] || die "debug kernel: options Kconfig dropped: $(echo $missing)"
 
-log "debug kernel: compiling with $KCC (cold: about 20 minutes on 2 cores; $LOG)"
+log "debug kernel: compiling with $KCC (cold: 8-15 minutes on 2 cores; $LOG)"
 in_rootfs "$CHROOT" $K -j"$(nproc)" bzImage modules >>"$LOG" 2>&1 ||
 	{ grep -E 'error|Error' "$LOG" | head -n 20 >&2; die "debug kernel: build failed"; }
 rm -rf "$KDIR/modules"
