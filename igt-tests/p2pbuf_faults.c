@@ -70,6 +70,7 @@ static struct {
 	int ti_fd;		/* the test importer's control file */
 	int nth_fd;		/* /proc/thread-self/fail-nth */
 	int imp_fd;		/* p2pbuf_imp render node, or -1 */
+	char imp_debugfs[64];	/* its DRM debugfs directory (relative) */
 	size_t page;
 } t = { .fd = -1, .ti_fd = -1, .nth_fd = -1, .imp_fd = -1 };
 
@@ -210,7 +211,31 @@ struct snapshot {
 	int attachments;
 	int mapped;
 	int ti_slots;
+	int imports;	/* p2pbuf_imp's imported GEM objects */
+	long jobs;	/* p2pbuf_imp's jobs holding its engine */
 };
+
+/* p2pbuf_imp's imports: "import <ino>" lines of its "imports" file. */
+static int imp_imports(void)
+{
+	char rel[sizeof(t.imp_debugfs) + 16];
+	const char *line = report;
+	int n = 0, ret;
+
+	if (t.imp_fd < 0)
+		return 0;
+	snprintf(rel, sizeof(rel), "%s/imports", t.imp_debugfs);
+	ret = p2pbuf_debugfs_read(rel, report, sizeof(report));
+	igt_assert_f(ret >= 0, "reading debugfs %s: %s\n", rel, strerror(-ret));
+	while (line && *line) {
+		if (!strncmp(line, "import ", 7))
+			n++;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return n;
+}
 
 static int ti_count(const char *needle)
 {
@@ -232,6 +257,8 @@ static void snap(struct snapshot *s)
 	s->attachments = exp_count("attach ");
 	s->mapped = ti_count(" mapped 1");
 	s->ti_slots = ti_count("slot ");
+	s->imports = imp_imports();
+	s->jobs = t.imp_fd < 0 ? 0 : p2pbuf_imp_engine_stat(t.imp_debugfs, "busy");
 }
 
 static void expect_snap(const struct snapshot *before, const char *what)
@@ -251,6 +278,12 @@ static void expect_snap(const struct snapshot *before, const char *what)
 	igt_assert_f(now.ti_slots == before->ti_slots,
 		     "%s: %d test importer slots, %d before\n", what,
 		     now.ti_slots, before->ti_slots);
+	igt_assert_f(now.imports == before->imports,
+		     "%s: %d p2pbuf_imp imports, %d before\n", what,
+		     now.imports, before->imports);
+	igt_assert_f(now.jobs == before->jobs,
+		     "%s: %ld p2pbuf_imp jobs hold the engine, %ld before\n",
+		     what, now.jobs, before->jobs);
 }
 
 /* A test importer command through the control file opened at start. */
@@ -593,6 +626,9 @@ static void walk(const struct path *p)
 	need_importer(p);
 	sites = count_sites(p);
 	igt_info("%s passes %u fault sites\n", p->name, sites);
+	if (sites > NTH_MAX)
+		igt_info("%s: only the first %u sites are walked (NTH_MAX)\n",
+			 p->name, NTH_MAX);
 	if (!sites) {
 		/* Nothing to fail: say so, and show the call still works. */
 		igt_dynamic("no-fault-site")
@@ -676,6 +712,13 @@ static void setup(void)
 		igt_install_exit_handler(p2pbuf_ti_detach_all);
 	}
 	t.imp_fd = p2pbuf_importer_open();
+	if (t.imp_fd >= 0) {
+		char bdf[32];
+
+		igt_assert_eq(p2pbuf_chardev_pci_address(t.imp_fd, bdf,
+							 sizeof(bdf)), 0);
+		snprintf(t.imp_debugfs, sizeof(t.imp_debugfs), "dri/%s", bdf);
+	}
 }
 
 int igt_main()
