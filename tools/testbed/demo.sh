@@ -5,7 +5,9 @@
 # guest, show where the exporter and importer devices sit, which P2P route
 # the kernel picks between them, and run the zero-copy pipeline: the
 # importer's DMA engine writes into the exporter's BAR through a dma-buf,
-# and the host checks the bytes in the BAR's backing file.
+# and the host checks the bytes in the BAR's backing file.  A kernel
+# report (WARN, KASAN, lockdep, ... with KERNEL=debug) fails it, as it
+# fails make check (summarize.py's kernel log scan).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$TB_DIR/topologies.sh"
@@ -25,5 +27,6 @@ for t in $TOPOS; do
 	if [ -f "$RES/$t/host-checks.txt" ]; then
 		python3 "$TB_DIR/host_checks.py" "$RES/$t" || rc=1
 	fi
+	python3 "$TB_DIR/summarize.py" --kernel-log "$RES/$t" || rc=1
 done
 exit $rc

@@ -11,6 +11,9 @@ test failed or nothing ran.
 
 Usage: summarize.py RESULTS_ROOT TOPOLOGY...   (RESULTS_ROOT/TOPOLOGY/...)
        static results come from RESULTS_ROOT/static/summary.tsv if present.
+       summarize.py --kernel-log DIR   only the kernel log scan of one run
+                                       directory (make demo): prints the
+                                       first bad line, exit status 1 then.
 """
 import os
 import re
@@ -183,6 +186,13 @@ def main():
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
+    if sys.argv[1] == "--kernel-log":
+        if len(sys.argv) != 3:
+            print(__doc__)
+            return 2
+        verdict, reason = dmesg_verdict(sys.argv[2])
+        print("kernel log: %s" % (reason if reason else "clean"))
+        return 0 if verdict == "pass" else 1
     root, topos = sys.argv[1], sys.argv[2:]
     results = {}  # (test, column) -> (verdict, reason)
     columns = []
