@@ -56,10 +56,10 @@ start)
 	fi
 	# The unpatched flavour's proofs provoke thousands of errors on
 	# purpose: there the first one is enough.
-	[ "${P2PBUF_KERNEL:-}" = debug ] && echo 1 >"$DMA_ALL_ERRORS" 2>/dev/null
+	[ "${P2PBUF_KERNEL:-}" = debug ] && echo 1 2>/dev/null >"$DMA_ALL_ERRORS"
 	cat "$DMA_ERRORS" 2>/dev/null >"$work/dma-errors" || echo 0 >"$work/dma-errors"
 	# Errors declared before this start are not this run's.
-	wc -l <"${P2PBUF_RESULTS:-$work}/dma-api-expected.txt" >"$work/dma-expected-seen" 2>/dev/null ||
+	wc -l 2>/dev/null <"${P2PBUF_RESULTS:-$work}/dma-api-expected.txt" >"$work/dma-expected-seen" ||
 		echo 0 >"$work/dma-expected-seen"
 	;;
 after)
@@ -74,7 +74,7 @@ after)
 		seen=$(cat "$work/dma-expected-seen")
 		expected=$(tail -n +"$((seen + 1))" "$exp_file" 2>/dev/null |
 			awk '{ n += $2 } END { print n + 0 }')
-		wc -l <"$exp_file" >"$work/dma-expected-seen" 2>/dev/null ||
+		wc -l 2>/dev/null <"$exp_file" >"$work/dma-expected-seen" ||
 			echo 0 >"$work/dma-expected-seen"
 		if [ "$((now - before))" -gt "$expected" ]; then
 			record "$b@debug-dma-api" fail "DMA-API debug counted $((now - before)) new errors, $expected of them provoked on purpose (see dmesg.txt)"
@@ -88,7 +88,7 @@ end)
 	shift 2
 	stuck=
 	before=$(cat "$DMA_ERRORS" 2>/dev/null) || before=0
-	for m in $MODULES $DEBUG_CHECKS_MODULES; do
+	for m in $MODULES ${DEBUG_CHECKS_MODULES:-}; do
 		grep -q "^$m " /proc/modules || continue
 		out=$(rmmod "$m" 2>&1) || stuck="$stuck $m ($out)"
 	done

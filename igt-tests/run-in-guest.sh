@@ -301,10 +301,16 @@ for b in $groups; do
 		awk -F '\t' '$2 == "fail" { printf "run-in-guest: FAIL %s: %s\n", $1, $3 }' \
 			"$WORK/summary-$b.tsv" >&2
 	fi
-	[ -n "$DEBUG_CHECKS" ] && bash "$DEBUG_CHECKS" after "$WORK" bed >>"$PRE"
+	if [ -n "$DEBUG_CHECKS" ] && ! bash "$DEBUG_CHECKS" after "$WORK" bed >>"$PRE"; then
+		pre_fail bed@debug-checks "igt-tests/debug-checks.sh after failed (see output.txt)"
+	fi
 	done_n=$((done_n + n))
 done
-[ -n "$DEBUG_CHECKS" ] && bash "$DEBUG_CHECKS" end "$WORK" $binaries >>"$PRE"
+# The checks' own failure must not pass for clean: their rows would be
+# missing.
+if [ -n "$DEBUG_CHECKS" ] && ! bash "$DEBUG_CHECKS" end "$WORK" $binaries >>"$PRE"; then
+	pre_fail bed@debug-checks "igt-tests/debug-checks.sh end failed (see output.txt)"
+fi
 say "progress $done_n/$total: done"
 mkdir -p "$OUT"
 cp "$WORK/runner.txt" "$LIST" "$OUT/" 2>/dev/null

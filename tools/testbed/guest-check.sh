@@ -30,7 +30,8 @@ if [ "${P2PBUF_KERNEL:-stock}" = debug ] && [ "$P2PBUF_TOPO" = "$host" ] &&
 			'dmabuf_kunit:dma-buf-[!f]*' dmabuf_kunit:dma-buf-fence \
 			dmabuf_kunit:dma-buf-fence-unwrap \
 			sysctl:kernel.hung_task_timeout_secs=900 dmabuf_kunit:dma-buf-fence-chain}
-		bash igt-tests/debug-checks.sh after "$kwork" kunit
-		bash igt-tests/debug-checks.sh end "$kwork"
+		bash igt-tests/debug-checks.sh after "$kwork" kunit &&
+			bash igt-tests/debug-checks.sh end "$kwork" ||
+			printf 'kunit@debug-checks\tfail\tigt-tests/debug-checks.sh failed (see output.txt)\n'
 	} | tee -a "$P2PBUF_RESULTS/summary.tsv"
 fi
