@@ -264,17 +264,7 @@ static const char *buffers_report(void)
 
 static int count_buffers(void)
 {
-	const char *line = buffers_report();
-	int n = 0;
-
-	while (line) {
-		if (!strncmp(line, "buffer ", 7))
-			n++;
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return n;
+	return p2pbuf_count_lines(buffers_report(), "buffer ");
 }
 
 /*

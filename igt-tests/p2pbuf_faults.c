@@ -188,21 +188,12 @@ static char report[1 << 16];
 static int exp_count(const char *prefix)
 {
 	char rel[PATH_MAX];
-	const char *line = report;
-	int n = 0, ret;
+	int ret;
 
 	snprintf(rel, sizeof(rel), "p2pbuf_exporter/%s/buffers", t.bdf);
 	ret = p2pbuf_debugfs_read(rel, report, sizeof(report));
 	igt_assert_f(ret > 0, "reading debugfs %s: %s\n", rel, strerror(-ret));
-	while (line && *line) {
-		line += strspn(line, " ");
-		if (!strncmp(line, prefix, strlen(prefix)))
-			n++;
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return n;
+	return p2pbuf_count_lines(report, prefix);
 }
 
 /* What must be as before after a failed call. */
@@ -219,22 +210,14 @@ struct snapshot {
 static int imp_imports(void)
 {
 	char rel[sizeof(t.imp_debugfs) + 16];
-	const char *line = report;
-	int n = 0, ret;
+	int ret;
 
 	if (t.imp_fd < 0)
 		return 0;
 	snprintf(rel, sizeof(rel), "%s/imports", t.imp_debugfs);
 	ret = p2pbuf_debugfs_read(rel, report, sizeof(report));
 	igt_assert_f(ret >= 0, "reading debugfs %s: %s\n", rel, strerror(-ret));
-	while (line && *line) {
-		if (!strncmp(line, "import ", 7))
-			n++;
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return n;
+	return p2pbuf_count_lines(report, "import ");
 }
 
 static int ti_count(const char *needle)

@@ -134,6 +134,22 @@ bool p2pbuf_kv_get_long(const char *text, const char *key, long *val)
 	return !errno && *end == '\0';
 }
 
+int p2pbuf_count_lines(const char *text, const char *prefix)
+{
+	size_t len = strlen(prefix);
+	int n = 0;
+
+	while (text && *text) {
+		text += strspn(text, " ");
+		if (!strncmp(text, prefix, len))
+			n++;
+		text = strchr(text, '\n');
+		if (text)
+			text++;
+	}
+	return n;
+}
+
 int p2pbuf_open_render(const char *driver)
 {
 	char path[PATH_MAX];

@@ -60,6 +60,11 @@ bool p2pbuf_kv_get(const char *text, const char *key, char *val,
 		   size_t size);
 /* Same, parsed as a (decimal, 0x-hex or octal) integer. */
 bool p2pbuf_kv_get_long(const char *text, const char *key, long *val);
+/*
+ * How many lines of @text start with @prefix, after any leading spaces
+ * (the indented lines of a debugfs report count too).
+ */
+int p2pbuf_count_lines(const char *text, const char *prefix);
 
 /*
  * Open the render node of the DRM driver named @driver (drmGetVersion's
