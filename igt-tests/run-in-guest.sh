@@ -14,9 +14,11 @@
 #
 # Environment:
 #   P2PBUF_RESULTS     writable results directory (required); igt_runner's
-#                      results go to $P2PBUF_RESULTS/igt/<binary>/ (one run
-#                      of the runner per binary, IGT's own results.json in
-#                      each), its output to $P2PBUF_RESULTS/igt/runner.txt
+#                      results (igt/<binary>/, one run of the runner per
+#                      binary, IGT's own results.json in each; its output in
+#                      igt/runner.txt) are written in the guest's tmpfs and
+#                      saved as one archive, $P2PBUF_RESULTS/igt.tar, which
+#                      run-guest.sh unpacks on the host
 #   P2PBUF_TEST        run only the subtests matching these shell globs
 #                      (comma-separated); a glob with an "@" is matched
 #                      against <binary>@<subtest>, e.g. "p2pbuf_*@probe-*"
@@ -51,7 +53,6 @@ say() { printf 'run-in-guest: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 [ -n "${P2PBUF_RESULTS:-}" ] || die "P2PBUF_RESULTS is not set"
-OUT=$P2PBUF_RESULTS/igt
 SUMMARY=$P2PBUF_RESULTS/summary.tsv
 command -v igt_runner >/dev/null || die "igt_runner is not installed"
 [ -x "$BUILD/tools/igt_summary" ] ||
@@ -62,6 +63,10 @@ trap 'rm -rf "$WORK"' EXIT
 ROOT=$WORK/tests		# igt_runner's test root
 LIST=$WORK/test-list.txt	# what igt_runner runs, igt@<binary>@<subtest>
 PRE=$WORK/pre.tsv		# summary lines made before the runner ran
+# igt_runner's results stay off the 9p share until the end: on the
+# proving kernel every 9p request is slow enough that the runner's result
+# generation over it took 5-9 minutes per guest (30 s in tmpfs).
+OUT=$WORK/igt
 mkdir -p "$ROOT"
 : >"$LIST"
 : >"$PRE"
@@ -73,6 +78,15 @@ cp -r "$BUILD" "$WORK/build" && cp "$HERE/dmesg-allow.txt" "$HERE/placement.txt"
 	die "cannot copy $BUILD"
 BUILD=$WORK/build
 SUMMARIZE=$BUILD/tools/igt_summary
+
+# The results as one archive on the share, in 60 KiB records (below the
+# proving kernel's 64 KiB 9p messages), after each runner: a guest that
+# dies later keeps them.
+save_igt() {
+	tar -C "$WORK" -b 120 -cf "$P2PBUF_RESULTS/igt.tar.part" igt &&
+		mv "$P2PBUF_RESULTS/igt.tar.part" "$P2PBUF_RESULTS/igt.tar" ||
+		say "cannot save igt_runner's results to $P2PBUF_RESULTS/igt.tar"
+}
 
 # Reasons go into a TAB-separated file: no tabs or line breaks in them.
 pre_fail() { printf '%s\tfail\t%s\n' "$1" "$(printf '%s' "$2" | tr '\t\n' '  ')" >>"$PRE"; }
@@ -301,6 +315,7 @@ for b in $groups; do
 		awk -F '\t' '$2 == "fail" { printf "run-in-guest: FAIL %s: %s\n", $1, $3 }' \
 			"$WORK/summary-$b.tsv" >&2
 	fi
+	save_igt
 	if [ -n "$DEBUG_CHECKS" ] && ! bash "$DEBUG_CHECKS" after "$WORK" bed >>"$PRE"; then
 		pre_fail bed@debug-checks "igt-tests/debug-checks.sh after failed (see output.txt)"
 	fi
@@ -314,6 +329,7 @@ fi
 say "progress $done_n/$total: done"
 mkdir -p "$OUT"
 cp "$WORK/runner.txt" "$LIST" "$OUT/" 2>/dev/null
+save_igt
 
 # ---- summary -------------------------------------------------------------------
 cat "$PRE" "$WORK/summary.tsv" >"$SUMMARY"

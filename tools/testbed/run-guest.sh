@@ -10,7 +10,8 @@
 # $P2PBUF_TOPO, $P2PBUF_EXPECT and $P2PBUF_DATA describing the topology.
 # After the run RESULTS_DIR holds: console.log (serial console), output.txt
 # (the command's output), dmesg.txt, exit-status, devmem.bin (a copy of the
-# exporter BAR's backing memory as the guest left it).
+# exporter BAR's backing memory as the guest left it), and igt/ unpacked
+# from the igt.tar a command may leave (run-in-guest.sh does).
 # The exit status is the command's; 124 when the guest hung or never ran it.
 #
 # Environment: KERNEL=stock|debug|unpatched (Debian's 7.3, the proving
@@ -100,7 +101,8 @@ esac
 
 mkdir -p "$RES"
 RES=$(cd "$RES" && pwd)
-rm -f "$RES"/{started,exit-status,output.txt,dmesg.txt,console.log,devmem.bin}
+rm -f "$RES"/{started,exit-status,output.txt,dmesg.txt,console.log,devmem.bin,igt.tar}
+rm -rf "$RES/igt"
 {
 	printf 'export P2PBUF_TOPO=%q P2PBUF_EXPECT=%q\n' "$TOPO" "$TOPO_EXPECT"
 	printf 'export P2PBUF_DATA=%q P2PBUF_IOMMU=%q\n' "$TOPO_DATA" "$TOPO_IOMMU"
@@ -154,6 +156,13 @@ for attempt in $(seq 1 $ATTEMPTS); do
 	cp "$RES/console.log" "$RES/console-attempt$attempt.log" 2>/dev/null || true
 done
 cp "$DEVMEM" "$RES/devmem.bin" 2>/dev/null || true
+# igt_runner's results come as one archive (run-in-guest.sh: 9p is slow on
+# the proving kernel); unpacked here, where they are read.
+if [ -f "$RES/igt.tar" ]; then
+	rm -rf "$RES/igt"
+	tar -C "$RES" -xf "$RES/igt.tar" && rm -f "$RES/igt.tar" ||
+		log "cannot unpack $RES/igt.tar"
+fi
 
 if [ -f "$RES/exit-status" ]; then
 	exit "$(cat "$RES/exit-status")"
