@@ -7,12 +7,13 @@
 #
 #   kunit@<suite>@<test> TAB pass|fail|skip TAB <reason>
 #
-#   guest-kunit.sh [sysctl:NAME=VALUE] MODULE[:SUITE_GLOB]...
+#   guest-kunit.sh [sysctl:NAME=VALUE] [param:MODULE.NAME=VALUE] MODULE[:SUITE_GLOB]...
 #
 # A module that does not load, or registers no suite, is a failure.  A
-# "sysctl:" argument sets a kernel sysctl for the modules after it (the
-# value before it is restored at the end), e.g. a hung-task timeout that
-# a slow suite under TCG needs.
+# "sysctl:" argument sets a kernel sysctl, a "param:" one a module
+# parameter (/sys/module/MODULE/parameters/NAME), for the modules after it
+# (the value before it is restored at the end), e.g. a hung-task or KUnit
+# timeout that a slow suite under TCG needs.
 set -u
 DIR=/sys/kernel/debug/kunit
 
@@ -50,9 +51,14 @@ ktap_cases() {
 GLOB=/sys/module/kunit/parameters/filter_glob
 restore=()
 for arg in "$@"; do
-	if [[ $arg == sysctl:*=* ]]; then
-		kv=${arg#sysctl:}
-		f=/proc/sys/$(printf '%s' "${kv%%=*}" | tr . /)
+	if [[ $arg == sysctl:*=* || $arg == param:*.*=* ]]; then
+		kv=${arg#*:}
+		if [[ $arg == sysctl:* ]]; then
+			f=/proc/sys/$(printf '%s' "${kv%%=*}" | tr . /)
+		else
+			f=${kv%%=*}
+			f=/sys/module/${f%%.*}/parameters/${f#*.}
+		fi
 		if ! old=$(cat "$f" 2>/dev/null) || ! echo "${kv#*=}" >"$f" 2>/dev/null; then
 			record "kunit@$arg" fail "cannot set $f"
 			continue
