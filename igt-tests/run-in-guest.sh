@@ -162,14 +162,23 @@ selected() {		# selected BINARY SUBTEST
 # The first line whose glob matches decides: its second field lists where
 # the subtests run, "topology[:kernel]" entries separated by commas ("*"
 # is every topology; without ":kernel", on every kernel).
+# The file is read once: bash's read costs two system calls a line, and on
+# the proving kernel under TCG reading it once per subtest took about a
+# minute per guest.
+place_globs=()
+place_where=()
+while read -r glob where _; do
+	case "$glob" in '' | '#'*) continue ;; esac
+	place_globs+=("$glob")
+	place_where+=("$where")
+done <"$WORK/placement.txt"
 placed_elsewhere() {	# placed_elsewhere BINARY SUBTEST
-	local glob where why e
+	local i e
 
-	while read -r glob where why; do
-		case "$glob" in '' | '#'*) continue ;; esac
-		# shellcheck disable=SC2053 # $glob is a glob
-		[[ "$1@$2" == $glob ]] || continue
-		for e in ${where//,/ }; do	# no globbing: set -f
+	for i in "${!place_globs[@]}"; do
+		# shellcheck disable=SC2053 # a glob
+		[[ "$1@$2" == ${place_globs[i]} ]] || continue
+		for e in ${place_where[i]//,/ }; do	# no globbing: set -f
 			if [[ $e == *:* ]] && [ "${e#*:}" != "${P2PBUF_KERNEL:-stock}" ]; then
 				continue
 			fi
@@ -179,7 +188,7 @@ placed_elsewhere() {	# placed_elsewhere BINARY SUBTEST
 			fi
 		done
 		return 0
-	done <"$WORK/placement.txt"	# a tmpfs copy: this is read once per subtest
+	done
 	return 1
 }
 
