@@ -122,12 +122,16 @@ else
 		sort | awk '$0 == "p2pbuf_testbed" { print; next } { rest = rest $0 "\n" } END { printf "%s", rest }')
 	names="$names $BASELINE"
 fi
+# No process per binary, here and below: on the proving kernel under TCG
+# a fork and exec costs about a second (Documentation/testbed.rst,
+# "Timings").
 binaries=
+links=()
 for b in $names; do
 	if [ -x "$BUILD/$b" ] && [ -f "$BUILD/$b" ]; then
-		ln -sf "$BUILD/$b" "$ROOT/$b"	# the copy in $WORK
+		links+=("$BUILD/$b")	# the copy in $WORK
 	elif [ -x "$IGT_DIR/$b" ]; then
-		ln -sf "$IGT_DIR/$b" "$ROOT/$b"
+		links+=("$IGT_DIR/$b")
 	else
 		pre_fail "$b" "no such IGT test binary (not in $BUILD or $IGT_DIR)"
 		continue
@@ -135,6 +139,7 @@ for b in $names; do
 	binaries="$binaries $b"
 	echo "$b" >>"$ROOT/test-list.txt"	# igt_runner wants the root's list
 done
+[ ${#links[@]} -eq 0 ] || ln -sf "${links[@]}" "$ROOT/" || die "cannot link the test binaries into $ROOT"
 
 # ---- which subtests ------------------------------------------------------------
 IFS=, read -r -a globs <<<"${P2PBUF_TEST:-}"
@@ -195,7 +200,7 @@ placed_elsewhere() {	# placed_elsewhere BINARY SUBTEST
 for b in $binaries; do
 	# The build listed them (igt-tests/Makefile); otherwise ask the binary.
 	if [ -f "$BUILD/subtests/$b" ]; then
-		subtests=$(cat "$BUILD/subtests/$b")
+		IFS= read -r -d '' subtests <"$BUILD/subtests/$b"
 	elif ! subtests=$("$ROOT/$b" --list-subtests 2>"$WORK/list.err"); then
 		pre_fail "$b" "--list-subtests failed: $(head -n 3 "$WORK/list.err")"
 		continue
