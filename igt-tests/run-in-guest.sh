@@ -163,11 +163,7 @@ selected() {		# selected BINARY SUBTEST
 	return 1
 }
 
-# Subtests placed in another topology (placement.txt) are left out here.
-# The first line whose glob matches decides: its second field lists where
-# the subtests run, "topology[:kernel]" entries separated by commas ("*"
-# is every topology; without ":kernel", on every kernel).
-# The file is read once: bash's read costs two system calls a line, and on
+# placement.txt is read once: bash's read costs two system calls a line; on
 # the proving kernel under TCG reading it once per subtest took about a
 # minute per guest.
 place_globs=()
@@ -177,6 +173,11 @@ while read -r glob where _; do
 	place_globs+=("$glob")
 	place_where+=("$where")
 done <"$WORK/placement.txt"
+
+# Subtests placed in another topology (placement.txt) are left out here.
+# The first line whose glob matches decides: its second field lists where
+# the subtests run, "topology[:kernel]" entries separated by commas ("*"
+# is every topology; without ":kernel", on every kernel).
 placed_elsewhere() {	# placed_elsewhere BINARY SUBTEST
 	local i e
 
