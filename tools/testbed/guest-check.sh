@@ -17,10 +17,10 @@ if [ "${P2PBUF_KERNEL:-stock}" = debug ] && [ "$P2PBUF_TOPO" = "$host" ] &&
 	# The fence-chain suite's test_wait_backward runs about 200 s of guest
 	# time on this kernel under TCG (the whole suite 240 s), its waiter
 	# and KUnit's runner in uninterruptible waits all along: past the
-	# hung-task detector's 120 s, within KUnit's own 300 s per case.  The
-	# detector and KUnit's per-case timeout get 900 s for this suite: a
-	# host busier than CI's stretches the guest's time (-icount auto),
-	# and once it took 347 s.
+	# hung-task detector's 120 s, and close to KUnit's own 300 s per case
+	# (a busier host stretches the guest's time under -icount auto: once
+	# 347 s).  The detector and KUnit's per-case timeout get 900 s for
+	# this suite.
 	# The suites get the IGT binaries' checks too: kunit@debug-dma-api,
 	# kunit@debug-unload, kunit@debug-kmemleak (debug-checks.sh; one more
 	# kmemleak scan, in this topology only).

@@ -159,7 +159,6 @@ cp "$DEVMEM" "$RES/devmem.bin" 2>/dev/null || true
 # igt_runner's results come as one archive (run-in-guest.sh: 9p is slow on
 # the proving kernel); unpacked here, where they are read.
 if [ -f "$RES/igt.tar" ]; then
-	rm -rf "$RES/igt"
 	tar -C "$RES" -xf "$RES/igt.tar" && rm -f "$RES/igt.tar" ||
 		log "cannot unpack $RES/igt.tar"
 fi
